@@ -1,0 +1,218 @@
+//! The error type of the message-format engine.
+
+use crate::policy::CommitmentPolicy;
+use crate::suite::AlgorithmSuite;
+
+/// Everything that can go wrong while writing or reading a message.
+///
+/// Authentication failures (header tag, frame tag, key commitment, signature) are one variant
+/// each and carry no bytes of the message. Structural errors about public bytes say what was
+/// found and what was allowed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The input looks like base64 text rather than a binary message.
+    #[error("the message looks base64-encoded: decode it to bytes before decrypting")]
+    Base64Encoded,
+
+    /// The message ended before it was complete.
+    #[error("the message is truncated")]
+    Truncated,
+
+    /// Bytes follow the end of the message.
+    #[error("unexpected bytes after the end of the message")]
+    TrailingBytes,
+
+    /// The header's version byte is not 1 or 2.
+    #[error("unsupported message format version {0:#04x}")]
+    UnsupportedVersion(u8),
+
+    /// A version 1 header's type byte is not 0x80.
+    #[error("unsupported message type {0:#04x}")]
+    UnsupportedMessageType(u8),
+
+    /// The suite id is not one of the eleven ESDK suites.
+    #[error("unsupported algorithm suite {0:#06x}")]
+    UnsupportedSuite(u16),
+
+    /// The suite does not belong to the header's format version.
+    #[error("algorithm suite {suite:#06x} cannot appear in a version {version} header")]
+    SuiteVersionMismatch {
+        /// The suite id in the header.
+        suite: u16,
+        /// The header's format version.
+        version: u8,
+    },
+
+    /// The serialized encryption context is malformed.
+    #[error("malformed encryption context: {0}")]
+    MalformedEncryptionContext(&'static str),
+
+    /// The encryption context holds the same key twice.
+    #[error("encryption context key {0:?} appears twice")]
+    DuplicateEncryptionContextKey(String),
+
+    /// The encryption context does not fit the message format.
+    #[error("encryption context serializes to {len} bytes, limit {max}")]
+    EncryptionContextTooLarge {
+        /// Its serialized length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+
+    /// A caller-supplied encryption context uses a key reserved for the SDK.
+    #[error("encryption context key {0:?} uses the reserved prefix \"aws-crypto-\"")]
+    ReservedEncryptionContextKey(String),
+
+    /// A string field is not valid UTF-8.
+    #[error("{0} is not valid UTF-8")]
+    InvalidUtf8(&'static str),
+
+    /// A field is longer than its 16-bit length prefix allows.
+    #[error("{field} is {len} bytes, limit 65535")]
+    FieldTooLong {
+        /// Which field.
+        field: &'static str,
+        /// Its length.
+        len: usize,
+    },
+
+    /// The header lists no encrypted data key.
+    #[error("the header holds no encrypted data key")]
+    NoEncryptedDataKeys,
+
+    /// The header lists more encrypted data keys than allowed.
+    #[error("the header holds {count} encrypted data keys, limit {max}")]
+    TooManyEncryptedDataKeys {
+        /// How many the header (or the materials) hold.
+        count: usize,
+        /// The configured maximum.
+        max: u16,
+    },
+
+    /// The content type byte is neither framed nor non-framed.
+    #[error("unsupported content type {0:#04x}")]
+    UnsupportedContentType(u8),
+
+    /// The reserved bytes of a version 1 header are not zero.
+    #[error("the reserved header field is not zero")]
+    NonZeroReservedField,
+
+    /// A version 1 header gives an IV length other than 12.
+    #[error("header IV length is {0}, expected 12")]
+    InvalidIvLength(u8),
+
+    /// The frame length does not fit the content type.
+    #[error("frame length {frame_length} is invalid for a {content} body")]
+    InvalidFrameLength {
+        /// The frame length in the header.
+        frame_length: u32,
+        /// `"framed"` or `"non-framed"`.
+        content: &'static str,
+    },
+
+    /// The key commitment in a version 2 header does not match the data key.
+    #[error("key commitment does not match the data key")]
+    CommitmentMismatch,
+
+    /// The header authentication tag does not verify.
+    #[error("header authentication failed")]
+    HeaderAuthentication,
+
+    /// A frame's authentication tag does not verify.
+    #[error("authentication failed for frame {sequence_number}")]
+    FrameAuthentication {
+        /// The frame's sequence number.
+        sequence_number: u32,
+    },
+
+    /// The footer signature does not verify.
+    #[error("signature verification failed")]
+    SignatureVerification,
+
+    /// A frame carries an unexpected sequence number.
+    #[error("frame sequence number {found}, expected {expected}")]
+    SequenceNumber {
+        /// The number the reader expected.
+        expected: u32,
+        /// The number in the frame.
+        found: u32,
+    },
+
+    /// The final frame claims more content than the frame length.
+    #[error("final frame holds {len} bytes, more than the frame length {frame_length}")]
+    FinalFrameTooLong {
+        /// The final frame's content length.
+        len: u32,
+        /// The header's frame length.
+        frame_length: u32,
+    },
+
+    /// A non-framed body claims more content than AES-GCM can protect.
+    #[error("non-framed body claims {0} bytes, more than AES-GCM allows")]
+    NonFramedBodyTooLong(u64),
+
+    /// The message would need more than 2^32 - 1 frames.
+    #[error("the message needs more than 2^32 - 1 frames")]
+    TooManyFrames,
+
+    /// The frame length is outside 1 ..= 2^32 - 1.
+    #[error("frame length {0} is outside 1 ..= 4294967295")]
+    FrameLengthOutOfRange(u64),
+
+    /// The data key does not have the suite's key-derivation input length.
+    #[error("data key is {actual} bytes, the suite needs {expected}")]
+    DataKeyLength {
+        /// The length the suite needs.
+        expected: usize,
+        /// The length given.
+        actual: usize,
+    },
+
+    /// A fixed message id has the wrong length for the suite.
+    #[error("message id is {actual} bytes, the suite needs {expected}")]
+    MessageIdLength {
+        /// The length the suite needs.
+        expected: usize,
+        /// The length given.
+        actual: usize,
+    },
+
+    /// The suite signs but no key to sign or verify with was given, or the reverse.
+    #[error("algorithm suite {suite:#06x} {problem}")]
+    SignatureKeyMismatch {
+        /// The suite id.
+        suite: u16,
+        /// What is wrong.
+        problem: &'static str,
+    },
+
+    /// A verification key could not be decoded.
+    #[error("invalid ECDSA verification key")]
+    InvalidVerificationKey,
+
+    /// The commitment policy does not allow the suite.
+    #[error("commitment policy {policy:?} does not allow algorithm suite {suite:?}")]
+    CommitmentPolicy {
+        /// The policy in force.
+        policy: CommitmentPolicy,
+        /// The suite that was refused.
+        suite: AlgorithmSuite,
+    },
+
+    /// A signed message was given to a reader that accepts only unsigned messages.
+    #[error("signed message refused: this reader decrypts unsigned messages only")]
+    SignedMessageRefused,
+
+    /// The engine's methods were called out of order.
+    #[error("{0} called out of order")]
+    OutOfOrder(&'static str),
+
+    /// The cryptographic backend failed (random generation or key setup).
+    #[error("cryptographic backend failure")]
+    Crypto,
+}
+
+/// The result type of this crate.
+pub type Result<T, E = Error> = core::result::Result<T, E>;

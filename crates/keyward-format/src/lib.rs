@@ -1,0 +1,31 @@
+#![doc = include_str!("../README.md")]
+#![doc(test(attr(deny(warnings))))]
+#![warn(clippy::indexing_slicing)]
+
+mod codec;
+mod context;
+mod crypto;
+mod decrypt;
+mod edk;
+mod encrypt;
+mod error;
+mod frame;
+mod header;
+mod kdf;
+mod policy;
+mod signature;
+mod suite;
+
+#[doc(hidden)]
+pub mod fuzzing;
+
+pub use crate::context::EncryptionContext;
+pub use crate::decrypt::{DecryptOptions, Decryptor, Progress};
+pub use crate::edk::EncryptedDataKey;
+pub use crate::encrypt::{EncryptParams, Encryptor};
+pub use crate::error::{Error, Result};
+pub use crate::frame::FrameLength;
+pub use crate::header::{ContentType, Header};
+pub use crate::policy::CommitmentPolicy;
+pub use crate::signature::{SigningKey, VerificationKey};
+pub use crate::suite::{AlgorithmSuite, Kdf, MessageFormatVersion, SignatureAlgorithm};
