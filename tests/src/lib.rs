@@ -1,1 +1,9 @@
-//! x
+//! Cross-crate test support for keyward: the test-vector runner and message helpers.
+//!
+//! The vectors are data in `../shared/test-vectors` (or `$KEYWARD_TEST_VECTORS`), read in
+//! place and never copied into the repository.
+
+#![expect(clippy::missing_errors_doc, reason = "test support, not a public API")]
+
+pub mod messages;
+pub mod vectors;

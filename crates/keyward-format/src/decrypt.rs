@@ -347,6 +347,13 @@ impl Decryptor {
         }
     }
 
+    /// How many bytes the decryptor holds in memory: a frame that arrived in pieces, the
+    /// header while it arrives, and a signed message's last part until its signature verifies.
+    /// Bounded by one frame for framed messages.
+    pub fn buffered_len(&self) -> usize {
+        self.buf.capacity() + self.carry.capacity() + self.held.capacity()
+    }
+
     /// Whether the whole message has been read and authenticated.
     pub fn is_complete(&self) -> bool {
         self.state == State::Done
@@ -386,6 +393,7 @@ impl Decryptor {
                 UnitLen::Prefix(len) | UnitLen::Whole(len) => len,
             };
             let take = target.saturating_sub(self.buf.len()).min(input.len());
+            self.buf.reserve_exact(take);
             let (head, rest) = input.split_at(take);
             self.buf.extend_from_slice(head);
             *input = rest;
