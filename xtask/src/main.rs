@@ -1,1 +1,88 @@
-fn main(){}
+//! Project automation: `cargo xtask <task>`. Depends on no keyward crate, so it builds in
+//! seconds; every task runs cargo (from `$CARGO`) in the workspace root.
+
+#![expect(clippy::print_stdout, reason = "a command-line tool")]
+
+mod bench;
+mod deny;
+mod fuzz;
+mod tidy;
+mod util;
+
+use std::process::ExitCode;
+
+use anyhow::{Result, bail};
+
+const USAGE: &str = "\
+usage: cargo xtask <task> [options]
+
+tasks:
+  test                 the whole test suite (the README's test command): unit, integration,
+                       vector and property tests with nextest (or cargo test), then doctests
+  vectors [SET ...]    run the test-vector sets; --write also writes docs/compatibility.md
+  fuzz [--smoke]       fuzz every target (10 s each with --smoke, 60 s otherwise), seeded
+                       from the test-vector ciphertexts
+  bench [--quick]      run the criterion benches and record the figures in docs/benchmarks.md
+  deny                 cargo deny check bans licenses sources (installs a pinned cargo-deny)
+  tidy                 crate edges one-way; every dependency documented
+  ci                   everything CI runs (.ci/run)
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("xtask: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &[String]) -> Result<()> {
+    let Some((task, rest)) = args.split_first() else {
+        print!("{USAGE}");
+        return Ok(());
+    };
+    match task.as_str() {
+        "test" => test(rest),
+        "vectors" => vectors(rest),
+        "fuzz" => fuzz::run(rest),
+        "bench" => bench::run(rest),
+        "deny" => deny::run(),
+        "tidy" => tidy::run(),
+        "ci" => util::run(util::command("bash").arg(".ci/run")),
+        "help" | "--help" | "-h" => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        other => bail!("unknown task {other:?}\n{USAGE}"),
+    }
+}
+
+/// The README's test command.
+fn test(extra: &[String]) -> Result<()> {
+    if util::has_nextest() {
+        util::run(util::cargo().args(["nextest", "run", "--workspace", "--no-fail-fast"]).args(extra))?;
+    } else {
+        util::run(util::cargo().args(["test", "--workspace", "--all-targets", "--no-fail-fast"]).args(extra))?;
+    }
+    util::run(util::cargo().args(["test", "--workspace", "--doc"]))
+}
+
+fn vectors(args: &[String]) -> Result<()> {
+    let mut forwarded: Vec<String> = Vec::new();
+    for arg in args {
+        if arg == "--write" {
+            forwarded.push("--markdown".to_owned());
+            forwarded.push(util::root().join("docs/compatibility.md").display().to_string());
+        } else {
+            forwarded.push(arg.clone());
+        }
+    }
+    util::run(
+        util::cargo()
+            .args(["run", "--quiet", "--package", "keyward-tests", "--bin", "keyward-vectors", "--"])
+            .args(forwarded),
+    )
+}

@@ -1,10 +1,10 @@
 //! Every cryptographic primitive the message format uses, in one place.
 //!
-//! The backend is aws-lc-rs (AWS-LC, the library the official SDKs use): AES-GCM, HKDF, SHA-2,
-//! ECDSA and the system random generator. Nothing outside this module names the backend, so a
+//! The backend is aws-lc-rs (AWS-LC, the library the official SDKs use): AES-GCM, SHA-2, ECDSA
+//! and the system random generator; HKDF comes from RustCrypto's `hkdf` over `sha2`. Nothing outside this module names the backend, so a
 //! second backend would be one more implementation of these few functions.
 
-use aws_lc_rs::{aead, digest, hkdf, rand, signature};
+use aws_lc_rs::{aead, digest, rand, signature};
 use subtle::ConstantTimeEq;
 
 use crate::error::{Error, Result};
@@ -95,33 +95,34 @@ pub(crate) enum HkdfHash {
 }
 
 /// An HKDF pseudo-random key, extracted once and expanded as often as needed.
-pub(crate) struct HkdfPrk(hkdf::Prk);
+///
+/// HKDF comes from the RustCrypto `hkdf` and `sha2` crates: for these short inputs they
+/// measure faster than the backend's HKDF (docs/dependencies.md). The PRK is zeroized on drop.
+pub(crate) enum HkdfPrk {
+    Sha256(hkdf::Hkdf<sha2::Sha256>),
+    Sha384(hkdf::Hkdf<sha2::Sha384>),
+    Sha512(hkdf::Hkdf<sha2::Sha512>),
+}
 
 impl HkdfPrk {
     /// HKDF-Extract. An empty salt is the RFC 5869 "absent" salt.
     pub(crate) fn extract(hash: HkdfHash, salt: &[u8], ikm: &[u8]) -> Self {
-        let algorithm = match hash {
-            HkdfHash::Sha256 => hkdf::HKDF_SHA256,
-            HkdfHash::Sha384 => hkdf::HKDF_SHA384,
-            HkdfHash::Sha512 => hkdf::HKDF_SHA512,
-        };
-        Self(hkdf::Salt::new(algorithm, salt).extract(ikm))
+        let salt = (!salt.is_empty()).then_some(salt);
+        match hash {
+            HkdfHash::Sha256 => Self::Sha256(hkdf::Hkdf::new(salt, ikm)),
+            HkdfHash::Sha384 => Self::Sha384(hkdf::Hkdf::new(salt, ikm)),
+            HkdfHash::Sha512 => Self::Sha512(hkdf::Hkdf::new(salt, ikm)),
+        }
     }
 
     /// HKDF-Expand into `out`, with `info` given as concatenated parts.
     pub(crate) fn expand(&self, info: &[&[u8]], out: &mut [u8]) -> Result<()> {
-        self.0
-            .expand(info, OutputLen(out.len()))
-            .and_then(|okm| okm.fill(out))
-            .map_err(|_| Error::Crypto)
-    }
-}
-
-struct OutputLen(usize);
-
-impl hkdf::KeyType for OutputLen {
-    fn len(&self) -> usize {
-        self.0
+        match self {
+            Self::Sha256(prk) => prk.expand_multi_info(info, out),
+            Self::Sha384(prk) => prk.expand_multi_info(info, out),
+            Self::Sha512(prk) => prk.expand_multi_info(info, out),
+        }
+        .map_err(|_| Error::Crypto)
     }
 }
 

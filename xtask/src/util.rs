@@ -1,0 +1,55 @@
+//! Running commands from the workspace root.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context as _, Result, bail};
+
+/// The workspace root (the parent of `xtask/`).
+pub(crate) fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+/// `cargo`, as the one that runs this task.
+pub(crate) fn cargo() -> Command {
+    command(&std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
+}
+
+/// A command that runs in the workspace root.
+pub(crate) fn command(program: &str) -> Command {
+    let mut command = Command::new(program);
+    command.current_dir(root());
+    command
+}
+
+/// Runs a command, failing when it fails.
+pub(crate) fn run(command: &mut Command) -> Result<()> {
+    eprintln!("xtask: running {command:?}");
+    let status = command.status().with_context(|| format!("starting {command:?}"))?;
+    if !status.success() {
+        bail!("{command:?} failed with {status}");
+    }
+    Ok(())
+}
+
+/// Whether a command runs and exits successfully, quietly.
+pub(crate) fn succeeds(command: &mut Command) -> bool {
+    command.output().is_ok_and(|output| output.status.success())
+}
+
+pub(crate) fn has_nextest() -> bool {
+    succeeds(cargo().args(["nextest", "--version"]))
+}
+
+/// Installs a pinned cargo tool unless that version is already there.
+pub(crate) fn ensure_tool(binary: &str, subcommand: &str, krate: &str, version: &str) -> Result<()> {
+    let installed = cargo()
+        .args([subcommand, "--version"])
+        .output()
+        .is_ok_and(|output| output.status.success() && String::from_utf8_lossy(&output.stdout).contains(version));
+    if !installed {
+        eprintln!("xtask: installing {krate} {version} ({binary})");
+        run(cargo().args(["install", "--locked", krate, "--version", version]))?;
+    }
+    Ok(())
+}
