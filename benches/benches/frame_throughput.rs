@@ -1,6 +1,8 @@
 //! Message encryption and decryption with a given data key, beside raw AES-256-GCM over the
 //! same bytes in the same run.
 
+#![expect(clippy::expect_used, reason = "a benchmark stops at its first failure")]
+
 use std::hint::black_box;
 use std::sync::Arc;
 
@@ -29,19 +31,29 @@ struct Fixture {
 
 impl Fixture {
     fn new(suite: AlgorithmSuite) -> Self {
-        let edks = vec![EncryptedDataKey::new("bench", b"key".to_vec(), vec![7; 48]).expect("a small EDK")];
+        let edks = vec![
+            EncryptedDataKey::new("bench", b"key".to_vec(), vec![7; 48]).expect("a small EDK"),
+        ];
         let mut context = EncryptionContext::from([("purpose", "bench")]);
         let signing_key = suite.signature().map(|algorithm| {
             let key = Arc::new(SigningKey::generate(algorithm).expect("key generation"));
             context.insert(EncryptionContext::PUBLIC_KEY, key.public_key_base64());
             key
         });
-        Self { suite, data_key: [0x42; 32], edks, context, signing_key, frame_length: FrameLength::DEFAULT }
+        Self {
+            suite,
+            data_key: [0x42; 32],
+            edks,
+            context,
+            signing_key,
+            frame_length: FrameLength::DEFAULT,
+        }
     }
 
     fn encrypt(&self, plaintext: &[u8], out: &mut Vec<u8>) {
         out.clear();
-        let mut params = EncryptParams::new(self.suite, &self.data_key, &self.edks).encryption_context(&self.context)
+        let mut params = EncryptParams::new(self.suite, &self.data_key, &self.edks)
+            .encryption_context(&self.context)
             .frame_length(self.frame_length);
         if let Some(key) = &self.signing_key {
             params = params.signing_key(key.clone());
@@ -53,12 +65,18 @@ impl Fixture {
 
     fn decrypt(&self, message: &[u8], out: &mut Vec<u8>) {
         out.clear();
-        let options = DecryptOptions::new().commitment_policy(CommitmentPolicy::RequireEncryptAllowDecrypt);
+        let options =
+            DecryptOptions::new().commitment_policy(CommitmentPolicy::RequireEncryptAllowDecrypt);
         let mut decryptor = Decryptor::new(options);
         let mut input = message;
-        let header = decryptor.read_header(&mut input).expect("header").expect("whole message");
+        let header = decryptor
+            .read_header(&mut input)
+            .expect("header")
+            .expect("whole message");
         let verification_key = header.verification_key().expect("verification key");
-        decryptor.begin_body(&self.data_key, &EncryptionContext::new(), verification_key).expect("begin");
+        decryptor
+            .begin_body(&self.data_key, &EncryptionContext::new(), verification_key)
+            .expect("begin");
         decryptor.decrypt(&mut input, out).expect("decrypt");
         decryptor.finish().expect("finish");
     }
@@ -73,7 +91,10 @@ fn raw_aes_gcm(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("seal", size), |b| {
             b.iter(|| {
                 let nonce = Nonce::assume_unique_for_key([0; 12]);
-                black_box(key.seal_in_place_separate_tag(nonce, Aad::empty(), &mut buffer).expect("seal"))
+                black_box(
+                    key.seal_in_place_separate_tag(nonce, Aad::empty(), &mut buffer)
+                        .expect("seal"),
+                )
             });
         });
         group.bench_function(BenchmarkId::new("seal-4096-byte-calls", size), |b| {
@@ -81,19 +102,24 @@ fn raw_aes_gcm(c: &mut Criterion) {
                 for chunk in buffer.chunks_mut(4096) {
                     let nonce = Nonce::assume_unique_for_key([0; 12]);
                     let tag = key.seal_in_place_separate_tag(nonce, Aad::from(&[0u8; 80]), chunk);
-                    black_box(tag.expect("seal"));
+                    let _sealed = black_box(tag.expect("seal"));
                 }
             });
         });
         let mut sealed = vec![0u8; size];
         let tag = key
-            .seal_in_place_separate_tag(Nonce::assume_unique_for_key([0; 12]), Aad::empty(), &mut sealed)
+            .seal_in_place_separate_tag(
+                Nonce::assume_unique_for_key([0; 12]),
+                Aad::empty(),
+                &mut sealed,
+            )
             .expect("seal");
         let mut out = vec![0u8; size];
         group.bench_function(BenchmarkId::new("open", size), |b| {
             b.iter(|| {
                 let nonce = Nonce::assume_unique_for_key([0; 12]);
-                key.open_separate_gather(nonce, Aad::empty(), &sealed, tag.as_ref(), &mut out).expect("open");
+                key.open_separate_gather(nonce, Aad::empty(), &sealed, tag.as_ref(), &mut out)
+                    .expect("open");
                 black_box(&out);
             });
         });

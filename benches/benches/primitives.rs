@@ -2,6 +2,8 @@
 //! beside the RustCrypto `hkdf` and `sha2` crates, and ECDSA P-384 key generation, signing
 //! and verification in AWS-LC.
 
+#![expect(clippy::expect_used, reason = "a benchmark stops at its first failure")]
+
 use std::hint::black_box;
 
 use aws_lc_rs::{digest, hkdf, rand, signature};
@@ -24,8 +26,12 @@ fn hkdf_sha512(c: &mut Criterion) {
         b.iter(|| {
             let prk = hkdf::Salt::new(hkdf::HKDF_SHA512, &salt).extract(&ikm);
             let (mut key, mut commit) = ([0u8; 32], [0u8; 32]);
-            prk.expand(&[b"\x05\x78", b"DERIVEKEY"], Len(32)).and_then(|o| o.fill(&mut key)).expect("expand");
-            prk.expand(&[b"COMMITKEY"], Len(32)).and_then(|o| o.fill(&mut commit)).expect("expand");
+            prk.expand(&[b"\x05\x78", b"DERIVEKEY"], Len(32))
+                .and_then(|o| o.fill(&mut key))
+                .expect("expand");
+            prk.expand(&[b"COMMITKEY"], Len(32))
+                .and_then(|o| o.fill(&mut commit))
+                .expect("expand");
             black_box((key, commit))
         });
     });
@@ -33,7 +39,8 @@ fn hkdf_sha512(c: &mut Criterion) {
         b.iter(|| {
             let kdf = ::hkdf::Hkdf::<sha2::Sha512>::new(Some(&salt), &ikm);
             let (mut key, mut commit) = ([0u8; 32], [0u8; 32]);
-            kdf.expand_multi_info(&[b"\x05\x78", b"DERIVEKEY"], &mut key).expect("expand");
+            kdf.expand_multi_info(&[b"\x05\x78", b"DERIVEKEY"], &mut key)
+                .expect("expand");
             kdf.expand(b"COMMITKEY", &mut commit).expect("expand");
             black_box((key, commit))
         });
@@ -59,15 +66,24 @@ fn sha384(c: &mut Criterion) {
 fn ecdsa_p384(c: &mut Criterion) {
     let mut group = c.benchmark_group("ecdsa-p384");
     group.bench_function("generate", |b| {
-        b.iter(|| black_box(signature::EcdsaKeyPair::generate(&signature::ECDSA_P384_SHA384_ASN1_SIGNING).expect("generate")));
+        b.iter(|| {
+            black_box(
+                signature::EcdsaKeyPair::generate(&signature::ECDSA_P384_SHA384_ASN1_SIGNING)
+                    .expect("generate"),
+            )
+        });
     });
-    let pair = signature::EcdsaKeyPair::generate(&signature::ECDSA_P384_SHA384_ASN1_SIGNING).expect("generate");
+    let pair = signature::EcdsaKeyPair::generate(&signature::ECDSA_P384_SHA384_ASN1_SIGNING)
+        .expect("generate");
     let rng = rand::SystemRandom::new();
     group.bench_function("sign", |b| {
         b.iter(|| black_box(pair.sign(&rng, b"message").expect("sign")));
     });
     let signed = pair.sign(&rng, b"message").expect("sign");
-    let public = signature::UnparsedPublicKey::new(&signature::ECDSA_P384_SHA384_ASN1, pair.public_key().as_ref().to_vec());
+    let public = signature::UnparsedPublicKey::new(
+        &signature::ECDSA_P384_SHA384_ASN1,
+        pair.public_key().as_ref().to_vec(),
+    );
     group.bench_function("verify", |b| {
         b.iter(|| public.verify(b"message", signed.as_ref()).expect("verify"));
     });

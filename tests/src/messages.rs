@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 /// What a decryption released, and how it ended.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct Outcome {
     /// Every plaintext byte the decryptor released, in order.
     pub released: Vec<u8>,
@@ -26,13 +27,19 @@ pub fn decrypt_with_key(
 ) -> Outcome {
     let mut decryptor = Decryptor::new(options);
     let mut released = Vec::new();
-    let chunk = if chunk == 0 { message.len().max(1) } else { chunk };
+    let chunk = if chunk == 0 {
+        message.len().max(1)
+    } else {
+        chunk
+    };
     let mut result = (|| {
         let mut started = false;
         for piece in message.chunks(chunk) {
             let mut input = piece;
             if !started {
-                let Some(header) = decryptor.read_header(&mut input)? else { continue };
+                let Some(header) = decryptor.read_header(&mut input)? else {
+                    continue;
+                };
                 let key = data_key(header);
                 let verification_key = header.verification_key()?;
                 decryptor.begin_body(&key, required, verification_key)?;
@@ -55,7 +62,13 @@ pub fn decrypt_with_key(
 pub fn decrypt_all(message: &[u8], data_key: &[u8]) -> keyward_format::Result<Vec<u8>> {
     let options = DecryptOptions::new()
         .commitment_policy(keyward_format::CommitmentPolicy::ForbidEncryptAllowDecrypt);
-    let outcome = decrypt_with_key(message, |_| data_key.to_vec(), &EncryptionContext::new(), options, 0);
+    let outcome = decrypt_with_key(
+        message,
+        |_| data_key.to_vec(),
+        &EncryptionContext::new(),
+        options,
+        0,
+    );
     outcome.result.map(|()| outcome.released)
 }
 
@@ -68,7 +81,11 @@ pub fn encrypt_with_key(
     frame_length: u32,
     plaintext: &[u8],
 ) -> keyward_format::Result<Vec<u8>> {
-    let edks = [EncryptedDataKey::new("test", b"info".to_vec(), b"wrapped".to_vec())?];
+    let edks = [EncryptedDataKey::new(
+        "test",
+        b"info".to_vec(),
+        b"wrapped".to_vec(),
+    )?];
     let mut context = context.clone();
     let signing_key = match suite.signature() {
         Some(algorithm) => {

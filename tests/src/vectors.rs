@@ -8,7 +8,8 @@ use anyhow::{Context as _, Result, anyhow, bail, ensure};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use keyward_format::{
-    AlgorithmSuite, CommitmentPolicy, DecryptOptions, EncryptionContext, Error as FormatError, Header,
+    AlgorithmSuite, CommitmentPolicy, DecryptOptions, EncryptionContext, Error as FormatError,
+    Header,
 };
 use serde_json::Value;
 
@@ -16,6 +17,7 @@ use crate::messages::decrypt_with_key;
 
 /// The results of one vector set.
 #[derive(Debug, Default)]
+#[non_exhaustive]
 pub struct SetReport {
     /// The set's name, e.g. `commitment-kats`.
     pub name: String,
@@ -28,8 +30,12 @@ pub struct SetReport {
 }
 
 impl SetReport {
-    fn new(name: impl Into<String>) -> Self {
-        Self { name: name.into(), ..Self::default() }
+    /// An empty report.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            ..Self::default()
+        }
     }
 
     fn record(&mut self, id: impl Into<String>, outcome: Result<()>) {
@@ -96,7 +102,11 @@ fn commitment_kats(root: &Path) -> Result<SetReport> {
     let file = read_json(&root.join("known-answer/commitment-v2-message-kats.json"))?;
     let tests = file["tests"].as_array().context("tests array")?;
     for (index, test) in tests.iter().enumerate() {
-        let id = format!("#{} {}", index + 1, test["comment"].as_str().unwrap_or_default());
+        let id = format!(
+            "#{} {}",
+            index + 1,
+            test["comment"].as_str().unwrap_or_default()
+        );
         report.record(id, commitment_kat(test));
     }
     Ok(report)
@@ -118,7 +128,8 @@ fn commitment_kat(test: &Value) -> Result<()> {
         header.message_id() == b64(&test["message-id"])?.as_slice(),
         "message id differs from the vector's"
     );
-    let context: BTreeMap<String, String> = serde_json::from_value(test["encryption-context"].clone())?;
+    let context: BTreeMap<String, String> =
+        serde_json::from_value(test["encryption-context"].clone())?;
     ensure!(
         header.encryption_context() == &EncryptionContext::from(context),
         "encryption context differs from the vector's"
@@ -126,7 +137,10 @@ fn commitment_kat(test: &Value) -> Result<()> {
     if expect_success {
         outcome.result.context("decrypt")?;
         let mut expected = Vec::new();
-        for frame in test["plaintext-frames"].as_array().context("plaintext-frames")? {
+        for frame in test["plaintext-frames"]
+            .as_array()
+            .context("plaintext-frames")?
+        {
             expected.extend_from_slice(frame.as_str().context("frame")?.as_bytes());
         }
         ensure!(outcome.released == expected, "plaintext differs");
@@ -140,7 +154,10 @@ fn commitment_kat(test: &Value) -> Result<()> {
             Err(other) => bail!("failed, but not on the commitment check: {other}"),
             Ok(()) => bail!("decrypted a message that must fail"),
         }
-        ensure!(outcome.released.is_empty(), "released plaintext of a failing message");
+        ensure!(
+            outcome.released.is_empty(),
+            "released plaintext of a failing message"
+        );
     }
     Ok(())
 }
@@ -151,12 +168,20 @@ fn decrypt_oracle(root: &Path) -> Result<SetReport> {
     let file = read_json(&root.join("known-answer/python-decrypt-oracle-vectors.json"))?;
     for (index, test) in file.as_array().context("array")?.iter().enumerate() {
         let key_type = test["key-type"].as_str().context("key-type")?;
-        let id = format!("#{} {} {}", index + 1, key_type, test["algorithm-suite"].as_str().unwrap_or_default());
+        let id = format!(
+            "#{} {} {}",
+            index + 1,
+            key_type,
+            test["algorithm-suite"].as_str().unwrap_or_default()
+        );
         let make_key: fn(usize) -> Vec<u8> = match key_type {
             "null" => |len| vec![0; len],
             "test_counting" => |len| (1..=len).map(|b| u8::try_from(b).unwrap_or(0)).collect(),
             _ => {
-                report.skip(id, "needs AWS KMS: the data key is wrapped by a real KMS key");
+                report.skip(
+                    id,
+                    "needs AWS KMS: the data key is wrapped by a real KMS key",
+                );
                 continue;
             }
         };
@@ -178,7 +203,10 @@ fn oracle_vector(test: &Value, make_key: fn(usize) -> Vec<u8>) -> Result<()> {
     );
     outcome.result.context("decrypt")?;
     let (header, _) = Header::from_bytes(&ciphertext, None)?;
-    ensure!(header.suite() == AlgorithmSuite::from_id(suite_id)?, "suite differs");
+    ensure!(
+        header.suite() == AlgorithmSuite::from_id(suite_id)?,
+        "suite differs"
+    );
     ensure!(outcome.released == expected, "plaintext differs");
     Ok(())
 }
@@ -194,7 +222,8 @@ fn headers(root: &Path) -> Result<Vec<SetReport>> {
         let name = set.file_name().to_string_lossy().into_owned();
         let mut report = SetReport::new(format!("headers/{name}"));
         let suites = manifest_suites(&set.path())?;
-        let mut files: Vec<_> = std::fs::read_dir(set.path().join("ciphertexts"))?.collect::<Result<_, _>>()?;
+        let mut files: Vec<_> =
+            std::fs::read_dir(set.path().join("ciphertexts"))?.collect::<Result<_, _>>()?;
         files.sort_by_key(std::fs::DirEntry::file_name);
         for file in files {
             let id = file.file_name().to_string_lossy().into_owned();
@@ -203,7 +232,11 @@ fn headers(root: &Path) -> Result<Vec<SetReport>> {
                 let (header, len) = Header::from_bytes(&bytes, None)?;
                 ensure!(len < bytes.len(), "no body after the header");
                 if let Some(suite) = suites.get(&id) {
-                    ensure!(header.suite().id() == *suite, "suite {:#06x} differs from the manifest's", header.suite().id());
+                    ensure!(
+                        header.suite().id() == *suite,
+                        "suite {:#06x} differs from the manifest's",
+                        header.suite().id()
+                    );
                 }
                 Ok(())
             })();
@@ -224,11 +257,17 @@ fn manifest_suites(set: &Path) -> Result<BTreeMap<String, u16>> {
     let manifest = read_json(&manifest)?;
     for test in manifest["tests"].as_object().context("tests")?.values() {
         let scenario = &test["decryption-scenario"];
-        let (Some(ciphertext), Some(suite)) = (scenario["ciphertext"].as_str(), scenario["algorithmSuiteId"].as_str())
-        else {
+        let (Some(ciphertext), Some(suite)) = (
+            scenario["ciphertext"].as_str(),
+            scenario["algorithmSuiteId"].as_str(),
+        ) else {
             continue;
         };
-        let file = ciphertext.rsplit('/').next().unwrap_or(ciphertext).to_owned();
+        let file = ciphertext
+            .rsplit('/')
+            .next()
+            .unwrap_or(ciphertext)
+            .to_owned();
         suites.insert(file, u16::from_str_radix(suite, 16)?);
     }
     Ok(suites)
@@ -240,11 +279,14 @@ fn permissive() -> DecryptOptions {
 }
 
 fn read_json(path: &Path) -> Result<Value> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
 }
 
 fn b64(value: &Value) -> Result<Vec<u8>> {
-    let text = value.as_str().ok_or_else(|| anyhow!("expected a base64 string, found {value}"))?;
+    let text = value
+        .as_str()
+        .ok_or_else(|| anyhow!("expected a base64 string, found {value}"))?;
     Ok(BASE64.decode(text)?)
 }

@@ -3,9 +3,13 @@
 use keyward_tests::vectors::{SetReport, default_root, run_set};
 
 fn run(set: &str) -> Vec<SetReport> {
-    let reports = run_set(&default_root(), set).unwrap();
+    let reports = run_set(&default_root(), set).unwrap_or_else(|error| panic!("{set}: {error:#}"));
     for report in &reports {
-        assert!(report.failures.is_empty(), "{report}: {:#?}", report.failures);
+        assert!(
+            report.failures.is_empty(),
+            "{report}: {:#?}",
+            report.failures
+        );
     }
     reports
 }
@@ -21,7 +25,12 @@ fn decrypt_oracle_messages_with_known_keys_decrypt() {
     let reports = run("decrypt-oracle");
     assert_eq!(reports[0].passed, 18);
     assert_eq!(reports[0].skipped.len(), 9);
-    assert!(reports[0].skipped.iter().all(|(id, _)| id.contains("aws-kms")));
+    assert!(
+        reports[0]
+            .skipped
+            .iter()
+            .all(|(id, _)| id.contains("aws-kms"))
+    );
 }
 
 #[test]

@@ -8,7 +8,14 @@ use crate::util;
 pub(crate) fn run(args: &[String]) -> Result<()> {
     let quick = args.iter().any(|a| a == "--quick");
     let mut command = util::cargo();
-    command.args(["bench", "--package", "keyward-bench", "--", "--output-format", "bencher"]);
+    command.args([
+        "bench",
+        "--package",
+        "keyward-bench",
+        "--",
+        "--output-format",
+        "bencher",
+    ]);
     if quick {
         command.args(["--warm-up-time", "1", "--measurement-time", "3"]);
     }
@@ -18,13 +25,18 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     let stdout = String::from_utf8_lossy(&output.stdout);
     print!("{stdout}");
     if !output.status.success() {
-        bail!("cargo bench failed: {}", String::from_utf8_lossy(&output.stderr));
+        bail!(
+            "cargo bench failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
     let rows: Vec<String> = stdout.lines().filter_map(row).collect();
     if rows.is_empty() {
         bail!("no benchmark results in the output");
     }
-    let commit = util::command("git").args(["rev-parse", "--short", "HEAD"]).output()?;
+    let commit = util::command("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .output()?;
     let mut table = format!(
         "Command: `cargo xtask bench{}`, commit `{}`, {} cores.\n\n| benchmark | time per iteration | throughput |\n|---|---|---|\n",
         if quick { " --quick" } else { "" },
@@ -51,13 +63,23 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
 fn row(line: &str) -> Option<String> {
     let rest = line.strip_prefix("test ")?;
     let (name, figures) = rest.split_once(" ... bench:")?;
-    let nanos: f64 = figures.trim().split(' ').next()?.replace(',', "").parse().ok()?;
+    let nanos: f64 = figures
+        .trim()
+        .split(' ')
+        .next()?
+        .replace(',', "")
+        .parse()
+        .ok()?;
     let bytes: Option<f64> = name.rsplit('/').next().and_then(|b| b.parse().ok());
     let throughput = match bytes {
         Some(bytes) => format!("{:.0} MiB/s", bytes / nanos * 1e9 / (1024.0 * 1024.0)),
         None => format!("{:.0} ops/s", 1e9 / nanos),
     };
-    Some(format!("| `{}` | {} | {throughput} |", name.trim(), human(nanos)))
+    Some(format!(
+        "| `{}` | {} | {throughput} |",
+        name.trim(),
+        human(nanos)
+    ))
 }
 
 fn human(nanos: f64) -> String {

@@ -24,7 +24,12 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
             seed(&vectors, &corpus).with_context(|| format!("seeding {target}"))?;
         }
     }
-    util::run(util::cargo().env("RUSTC_BOOTSTRAP", "1").args(["fuzz", "build", "--fuzz-dir", "fuzz"]))?;
+    util::run(util::cargo().env("RUSTC_BOOTSTRAP", "1").args([
+        "fuzz",
+        "build",
+        "--fuzz-dir",
+        "fuzz",
+    ]))?;
     for target in TARGETS {
         let corpus = format!("fuzz/corpus/{target}");
         util::run(
@@ -32,7 +37,11 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
                 .env("RUSTC_BOOTSTRAP", "1")
                 .args(["fuzz", "run", "--fuzz-dir", "fuzz", target, &corpus, "--"])
                 .arg(format!("-max_total_time={seconds}"))
-                .args(["-rss_limit_mb=4096", "-max_len=65536", "-print_final_stats=1"]),
+                .args([
+                    "-rss_limit_mb=4096",
+                    "-max_len=65536",
+                    "-print_final_stats=1",
+                ]),
         )?;
     }
     Ok(())
@@ -42,7 +51,10 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
 /// the corpus.
 fn seed(vectors: &Path, corpus: &Path) -> Result<()> {
     if !vectors.is_dir() {
-        eprintln!("xtask fuzz: no vectors at {}; starting from an empty corpus", vectors.display());
+        eprintln!(
+            "xtask fuzz: no vectors at {}; starting from an empty corpus",
+            vectors.display()
+        );
         return Ok(());
     }
     let mut count = 0;
@@ -50,21 +62,38 @@ fn seed(vectors: &Path, corpus: &Path) -> Result<()> {
         let ciphertexts = set?.path().join("ciphertexts");
         for file in std::fs::read_dir(&ciphertexts)? {
             let file = file?;
-            let name = format!("{}-{}", ciphertexts.parent().and_then(Path::file_name).unwrap_or_default().to_string_lossy(), file.file_name().to_string_lossy());
+            let name = format!(
+                "{}-{}",
+                ciphertexts
+                    .parent()
+                    .and_then(Path::file_name)
+                    .unwrap_or_default()
+                    .to_string_lossy(),
+                file.file_name().to_string_lossy()
+            );
             std::fs::copy(file.path(), corpus.join(name))?;
             count += 1;
         }
     }
-    for known in ["commitment-v2-message-kats.json", "python-decrypt-oracle-vectors.json"] {
+    for known in [
+        "commitment-v2-message-kats.json",
+        "python-decrypt-oracle-vectors.json",
+    ] {
         let text = std::fs::read_to_string(vectors.join("known-answer").join(known))?;
-        for (index, encoded) in json_strings_after(&text, "\"ciphertext\"").into_iter().enumerate() {
+        for (index, encoded) in json_strings_after(&text, "\"ciphertext\"")
+            .into_iter()
+            .enumerate()
+        {
             if let Some(bytes) = base64_decode(encoded) {
                 std::fs::write(corpus.join(format!("{known}-{index}")), bytes)?;
                 count += 1;
             }
         }
     }
-    eprintln!("xtask fuzz: seeded {} with {count} messages", corpus.display());
+    eprintln!(
+        "xtask fuzz: seeded {} with {count} messages",
+        corpus.display()
+    );
     Ok(())
 }
 
@@ -73,7 +102,11 @@ fn json_strings_after<'a>(text: &'a str, key: &str) -> Vec<&'a str> {
     text.split(key)
         .skip(1)
         .filter_map(|rest| {
-            let rest = rest.trim_start().strip_prefix(':')?.trim_start().strip_prefix('"')?;
+            let rest = rest
+                .trim_start()
+                .strip_prefix(':')?
+                .trim_start()
+                .strip_prefix('"')?;
             rest.split('"').next()
         })
         .collect()

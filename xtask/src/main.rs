@@ -63,9 +63,17 @@ fn run(args: &[String]) -> Result<()> {
 /// The README's test command.
 fn test(extra: &[String]) -> Result<()> {
     if util::has_nextest() {
-        util::run(util::cargo().args(["nextest", "run", "--workspace", "--no-fail-fast"]).args(extra))?;
+        util::run(
+            util::cargo()
+                .args(["nextest", "run", "--workspace", "--no-fail-fast"])
+                .args(extra),
+        )?;
     } else {
-        util::run(util::cargo().args(["test", "--workspace", "--all-targets", "--no-fail-fast"]).args(extra))?;
+        util::run(
+            util::cargo()
+                .args(["test", "--workspace", "--all-targets", "--no-fail-fast"])
+                .args(extra),
+        )?;
     }
     util::run(util::cargo().args(["test", "--workspace", "--doc"]))
 }
@@ -75,14 +83,27 @@ fn vectors(args: &[String]) -> Result<()> {
     for arg in args {
         if arg == "--write" {
             forwarded.push("--markdown".to_owned());
-            forwarded.push(util::root().join("docs/compatibility.md").display().to_string());
+            forwarded.push(
+                util::root()
+                    .join("docs/compatibility.md")
+                    .display()
+                    .to_string(),
+            );
         } else {
             forwarded.push(arg.clone());
         }
     }
     util::run(
         util::cargo()
-            .args(["run", "--quiet", "--package", "keyward-tests", "--bin", "keyward-vectors", "--"])
+            .args([
+                "run",
+                "--quiet",
+                "--package",
+                "keyward-tests",
+                "--bin",
+                "keyward-vectors",
+                "--",
+            ])
             .args(forwarded),
     )
 }

@@ -15,11 +15,22 @@ const ALLOWED_EDGES: &[(&str, &[&str])] = &[
     ("keyward-kms", &["keyward-format", "keyward-materials"]),
     (
         "keyward-hierarchy",
-        &["keyward-format", "keyward-materials", "keyward-cache", "keyward-kms"],
+        &[
+            "keyward-format",
+            "keyward-materials",
+            "keyward-cache",
+            "keyward-kms",
+        ],
     ),
     (
         "keyward",
-        &["keyward-format", "keyward-materials", "keyward-cache", "keyward-kms", "keyward-hierarchy"],
+        &[
+            "keyward-format",
+            "keyward-materials",
+            "keyward-cache",
+            "keyward-kms",
+            "keyward-hierarchy",
+        ],
     ),
     ("keyward-cli", &["keyward"]),
 ];
@@ -40,14 +51,17 @@ pub(crate) fn run() -> Result<()> {
         };
         for dependency in keyward_dependencies(&manifest) {
             if !permitted.contains(&dependency.as_str()) {
-                problems.push(format!("{name} depends on {dependency}, an edge the layering forbids"));
+                problems.push(format!(
+                    "{name} depends on {dependency}, an edge the layering forbids"
+                ));
             }
         }
     }
-    if let Ok(xtask) = std::fs::read_to_string(root.join("xtask/Cargo.toml")) {
-        if let Some(dependency) = keyward_dependencies(&xtask).first() {
-            problems.push(format!("xtask depends on {dependency}: it must build without product crates"));
-        }
+    let xtask = std::fs::read_to_string(root.join("xtask/Cargo.toml"))?;
+    if let Some(dependency) = keyward_dependencies(&xtask).first() {
+        problems.push(format!(
+            "xtask depends on {dependency}: it must build without product crates"
+        ));
     }
 
     let workspace = std::fs::read_to_string(root.join("Cargo.toml"))?;
@@ -87,7 +101,10 @@ fn keyward_dependencies(manifest: &str) -> Vec<String> {
             continue;
         }
         if in_dependencies && line.starts_with("keyward") {
-            let name: String = line.chars().take_while(|c| c.is_alphanumeric() || *c == '-').collect();
+            let name: String = line
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '-')
+                .collect();
             found.push(name);
         }
     }
@@ -104,7 +121,10 @@ fn workspace_external_dependencies(manifest: &str) -> Vec<String> {
             continue;
         }
         if in_table && !line.is_empty() && !line.starts_with('#') && !line.starts_with("keyward") {
-            let name: String = line.chars().take_while(|c| c.is_alphanumeric() || *c == '-' || *c == '_').collect();
+            let name: String = line
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '-' || *c == '_')
+                .collect();
             found.push(name);
         }
     }

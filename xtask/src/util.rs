@@ -7,7 +7,9 @@ use anyhow::{Context as _, Result, bail};
 
 /// The workspace root (the parent of `xtask/`).
 pub(crate) fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
 }
 
 /// `cargo`, as the one that runs this task.
@@ -25,7 +27,9 @@ pub(crate) fn command(program: &str) -> Command {
 /// Runs a command, failing when it fails.
 pub(crate) fn run(command: &mut Command) -> Result<()> {
     eprintln!("xtask: running {command:?}");
-    let status = command.status().with_context(|| format!("starting {command:?}"))?;
+    let status = command
+        .status()
+        .with_context(|| format!("starting {command:?}"))?;
     if !status.success() {
         bail!("{command:?} failed with {status}");
     }
@@ -42,11 +46,18 @@ pub(crate) fn has_nextest() -> bool {
 }
 
 /// Installs a pinned cargo tool unless that version is already there.
-pub(crate) fn ensure_tool(binary: &str, subcommand: &str, krate: &str, version: &str) -> Result<()> {
+pub(crate) fn ensure_tool(
+    binary: &str,
+    subcommand: &str,
+    krate: &str,
+    version: &str,
+) -> Result<()> {
     let installed = cargo()
         .args([subcommand, "--version"])
         .output()
-        .is_ok_and(|output| output.status.success() && String::from_utf8_lossy(&output.stdout).contains(version));
+        .is_ok_and(|output| {
+            output.status.success() && String::from_utf8_lossy(&output.stdout).contains(version)
+        });
     if !installed {
         eprintln!("xtask: installing {krate} {version} ({binary})");
         run(cargo().args(["install", "--locked", krate, "--version", version]))?;

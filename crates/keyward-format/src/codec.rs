@@ -84,8 +84,15 @@ impl<'a> Reader<'a> {
 }
 
 /// Appends a `u16` length prefix and the bytes; the caller has checked the length.
-pub(crate) fn put_u16_prefixed(out: &mut Vec<u8>, field: &'static str, bytes: &[u8]) -> Result<(), Error> {
-    let len = u16::try_from(bytes.len()).map_err(|_| Error::FieldTooLong { field, len: bytes.len() })?;
+pub(crate) fn put_u16_prefixed(
+    out: &mut Vec<u8>,
+    field: &'static str,
+    bytes: &[u8],
+) -> Result<(), Error> {
+    let len = u16::try_from(bytes.len()).map_err(|_| Error::FieldTooLong {
+        field,
+        len: bytes.len(),
+    })?;
     out.extend_from_slice(&len.to_be_bytes());
     out.extend_from_slice(bytes);
     Ok(())

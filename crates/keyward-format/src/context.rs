@@ -81,7 +81,9 @@ impl EncryptionContext {
         if self.0.is_empty() {
             return 0;
         }
-        self.0.iter().fold(2, |len, (k, v)| len.saturating_add(4 + k.len() + v.len()))
+        self.0
+            .iter()
+            .fold(2, |len, (k, v)| len.saturating_add(4 + k.len() + v.len()))
     }
 
     /// Checks that the context fits the message format.
@@ -92,7 +94,10 @@ impl EncryptionContext {
     pub fn check_size(&self) -> Result<()> {
         let len = self.serialized_len();
         if len > Self::MAX_SERIALIZED_LEN {
-            return Err(Error::EncryptionContextTooLarge { len, max: Self::MAX_SERIALIZED_LEN });
+            return Err(Error::EncryptionContextTooLarge {
+                len,
+                max: Self::MAX_SERIALIZED_LEN,
+            });
         }
         Ok(())
     }
@@ -144,7 +149,9 @@ impl EncryptionContext {
             ParseError::Invalid(e) => e,
         })?;
         if reader.remaining() != 0 {
-            return Err(Error::MalformedEncryptionContext("bytes follow the last pair"));
+            return Err(Error::MalformedEncryptionContext(
+                "bytes follow the last pair",
+            ));
         }
         Ok(parsed)
     }
@@ -153,7 +160,9 @@ impl EncryptionContext {
 fn parse_pairs(reader: &mut Reader<'_>) -> Result<EncryptionContext, ParseError> {
     let count = reader.u16()?;
     if count == 0 {
-        return Err(Error::MalformedEncryptionContext("a non-empty context with zero pairs").into());
+        return Err(
+            Error::MalformedEncryptionContext("a non-empty context with zero pairs").into(),
+        );
     }
     let mut map = BTreeMap::new();
     for _ in 0..count {
@@ -179,7 +188,9 @@ fn insert_new(map: &mut BTreeMap<String, String>, key: String, value: String) ->
 }
 
 fn utf8(bytes: &[u8], field: &'static str) -> Result<String> {
-    core::str::from_utf8(bytes).map(str::to_owned).map_err(|_| Error::InvalidUtf8(field))
+    core::str::from_utf8(bytes)
+        .map(str::to_owned)
+        .map_err(|_| Error::InvalidUtf8(field))
 }
 
 impl fmt::Debug for EncryptionContext {
@@ -190,7 +201,11 @@ impl fmt::Debug for EncryptionContext {
 
 impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for EncryptionContext {
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
-        Self(iter.into_iter().map(|(k, v)| (k.into(), v.into())).collect())
+        Self(
+            iter.into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        )
     }
 }
 
@@ -202,7 +217,8 @@ impl<K: Into<String>, V: Into<String>, const N: usize> From<[(K, V); N]> for Enc
 
 impl<K: Into<String>, V: Into<String>> Extend<(K, V)> for EncryptionContext {
     fn extend<I: IntoIterator<Item = (K, V)>>(&mut self, iter: I) {
-        self.0.extend(iter.into_iter().map(|(k, v)| (k.into(), v.into())));
+        self.0
+            .extend(iter.into_iter().map(|(k, v)| (k.into(), v.into())));
     }
 }
 
@@ -219,13 +235,25 @@ impl From<EncryptionContext> for BTreeMap<String, String> {
 }
 
 #[cfg(test)]
+#[expect(
+    clippy::indexing_slicing,
+    reason = "tests index fixtures of known length"
+)]
 mod tests {
     use super::*;
 
     #[test]
     fn empty_context_serializes_to_nothing() {
-        assert!(EncryptionContext::new().to_canonical_bytes().unwrap().is_empty());
-        assert_eq!(EncryptionContext::from_canonical_bytes(&[]).unwrap(), EncryptionContext::new());
+        assert!(
+            EncryptionContext::new()
+                .to_canonical_bytes()
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            EncryptionContext::from_canonical_bytes(&[]).unwrap(),
+            EncryptionContext::new()
+        );
     }
 
     #[test]
@@ -241,7 +269,9 @@ mod tests {
     #[test]
     fn non_bmp_pair_matches_the_published_serialization() {
         let context = EncryptionContext::from([("\u{10002}", "\u{10002}")]);
-        let expected = [0, 1, 0, 4, 0xf0, 0x90, 0x80, 0x82, 0, 4, 0xf0, 0x90, 0x80, 0x82];
+        let expected = [
+            0, 1, 0, 4, 0xf0, 0x90, 0x80, 0x82, 0, 4, 0xf0, 0x90, 0x80, 0x82,
+        ];
         assert_eq!(context.to_canonical_bytes().unwrap(), expected);
     }
 
@@ -263,7 +293,11 @@ mod tests {
 
     #[test]
     fn readers_reject_zero_pairs_trailing_bytes_and_short_pairs() {
-        for bytes in [&[0u8, 0][..], &[0, 1, 0, 1, b'a', 0, 0, 9], &[0, 1, 0, 5, b'a']] {
+        for bytes in [
+            &[0u8, 0][..],
+            &[0, 1, 0, 1, b'a', 0, 0, 9],
+            &[0, 1, 0, 5, b'a'],
+        ] {
             assert!(matches!(
                 EncryptionContext::from_canonical_bytes(bytes),
                 Err(Error::MalformedEncryptionContext(_))
@@ -285,7 +319,10 @@ mod tests {
         let context = EncryptionContext::from([("k", "v".repeat(65_530))]);
         assert!(matches!(
             context.to_canonical_bytes(),
-            Err(Error::EncryptionContextTooLarge { len: 65_537, max: 65_535 })
+            Err(Error::EncryptionContextTooLarge {
+                len: 65_537,
+                max: 65_535
+            })
         ));
         let fits = EncryptionContext::from([("k", "v".repeat(65_528))]);
         assert_eq!(fits.to_canonical_bytes().unwrap().len(), 65_535);
@@ -295,6 +332,9 @@ mod tests {
     fn reserved_keys_are_reported() {
         let context = EncryptionContext::from([("a", "1"), ("aws-crypto-x", "2")]);
         assert_eq!(context.reserved_key(), Some("aws-crypto-x"));
-        assert_eq!(EncryptionContext::from([("aws-cryptox", "1")]).reserved_key(), None);
+        assert_eq!(
+            EncryptionContext::from([("aws-cryptox", "1")]).reserved_key(),
+            None
+        );
     }
 }

@@ -41,7 +41,11 @@ impl AeadKey {
     ) -> Result<[u8; TAG_LEN]> {
         let tag = self
             .0
-            .seal_in_place_separate_tag(aead::Nonce::assume_unique_for_key(iv), aead::Aad::from(aad), in_out)
+            .seal_in_place_separate_tag(
+                aead::Nonce::assume_unique_for_key(iv),
+                aead::Aad::from(aad),
+                in_out,
+            )
             .map_err(|_| Error::Crypto)?;
         let mut out = [0u8; TAG_LEN];
         out.copy_from_slice(tag.as_ref());
@@ -154,7 +158,8 @@ pub(crate) struct EcdsaPrivateKey {
 
 impl EcdsaPrivateKey {
     pub(crate) fn generate(algorithm: SignatureAlgorithm) -> Result<Self> {
-        let pair = signature::EcdsaKeyPair::generate(signing_algorithm(algorithm)).map_err(|_| Error::Crypto)?;
+        let pair = signature::EcdsaKeyPair::generate(signing_algorithm(algorithm))
+            .map_err(|_| Error::Crypto)?;
         Self::from_pair(pair)
     }
 
@@ -163,7 +168,10 @@ impl EcdsaPrivateKey {
         use signature::KeyPair;
         let compressed: EcPublicKeyCompressedBin<'_> =
             pair.public_key().as_be_bytes().map_err(|_| Error::Crypto)?;
-        Ok(Self { compressed_public: compressed.as_ref().to_vec(), pair })
+        Ok(Self {
+            compressed_public: compressed.as_ref().to_vec(),
+            pair,
+        })
     }
 
     pub(crate) fn compressed_public_key(&self) -> &[u8] {

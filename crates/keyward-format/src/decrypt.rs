@@ -250,8 +250,13 @@ impl Decryptor {
         if self.state != State::Key {
             return Err(Error::OutOfOrder("begin_body"));
         }
-        let result = self.authenticate_header(data_key, required_encryption_context, verification_key);
-        self.state = if result.is_ok() { State::Body } else { State::Failed };
+        let result =
+            self.authenticate_header(data_key, required_encryption_context, verification_key);
+        self.state = if result.is_ok() {
+            State::Body
+        } else {
+            State::Failed
+        };
         result
     }
 
@@ -261,7 +266,10 @@ impl Decryptor {
         required_encryption_context: &EncryptionContext,
         verification_key: Option<VerificationKey>,
     ) -> Result<()> {
-        let header = self.header.as_ref().ok_or(Error::OutOfOrder("begin_body"))?;
+        let header = self
+            .header
+            .as_ref()
+            .ok_or(Error::OutOfOrder("begin_body"))?;
         let suite = header.suite();
         match (suite.signature(), verification_key.as_ref()) {
             (None, None) => {}
@@ -279,16 +287,18 @@ impl Decryptor {
                 });
             }
         }
-        let mut aad = Vec::with_capacity(header.body_bytes().len() + required_encryption_context.serialized_len());
+        let mut aad = Vec::with_capacity(
+            header.body_bytes().len() + required_encryption_context.serialized_len(),
+        );
         aad.extend_from_slice(header.body_bytes());
         required_encryption_context.check_size()?;
         required_encryption_context.write_canonical(&mut aad);
 
         let key = kdf::derive(suite, data_key, header.message_id(), InfoStyle::Standard)?;
-        if let (Some(derived), Some(stored)) = (key.commitment.as_ref(), header.commitment()) {
-            if !kdf::commitment_matches(derived, stored) {
-                return Err(Error::CommitmentMismatch);
-            }
+        if let (Some(derived), Some(stored)) = (key.commitment.as_ref(), header.commitment())
+            && !kdf::commitment_matches(derived, stored)
+        {
+            return Err(Error::CommitmentMismatch);
         }
         let key = if header_tag_verifies(header, &key, &aad) {
             key
@@ -315,7 +325,12 @@ impl Decryptor {
             hash.update(header.as_bytes());
             hash
         });
-        self.body = Some(Body { key, next_sequence_number: 1, hash, verification_key });
+        self.body = Some(Body {
+            key,
+            next_sequence_number: 1,
+            hash,
+            verification_key,
+        });
         Ok(())
     }
 
@@ -327,7 +342,9 @@ impl Decryptor {
     /// the end of the message, or [`Error::OutOfOrder`] before [`Decryptor::begin_body`]. After
     /// an error the decryptor accepts no more input.
     pub fn decrypt(&mut self, input: &mut &[u8], out: &mut Vec<u8>) -> Result<Progress> {
-        let result = self.decrypt_carry(out).and_then(|()| self.decrypt_input(input, out));
+        let result = self
+            .decrypt_carry(out)
+            .and_then(|()| self.decrypt_input(input, out));
         if result.is_err() {
             self.state = State::Failed;
             self.held.clear();
@@ -374,16 +391,18 @@ impl Decryptor {
                 State::Body | State::Footer => {}
                 State::Done if input.is_empty() => return Ok(Progress::Complete),
                 State::Done => return Err(Error::TrailingBytes),
-                State::Header | State::Key => return Err(Error::OutOfOrder("decrypt before begin_body")),
+                State::Header | State::Key => {
+                    return Err(Error::OutOfOrder("decrypt before begin_body"));
+                }
                 State::Failed => return Err(Error::OutOfOrder("decrypt after a failure")),
             }
             if self.buf.is_empty() {
-                if let UnitLen::Whole(len) = self.unit_len(input)? {
-                    if let (Some(unit), Some(rest)) = (input.get(..len), input.get(len..)) {
-                        *input = rest;
-                        self.process(unit, out)?;
-                        continue;
-                    }
+                if let UnitLen::Whole(len) = self.unit_len(input)?
+                    && let (Some(unit), Some(rest)) = (input.get(..len), input.get(len..))
+                {
+                    *input = rest;
+                    self.process(unit, out)?;
+                    continue;
                 }
                 if input.is_empty() {
                     return Ok(Progress::NeedsInput);
@@ -400,14 +419,14 @@ impl Decryptor {
             if self.buf.len() < target {
                 return Ok(Progress::NeedsInput);
             }
-            if let UnitLen::Whole(len) = self.unit_len(&self.buf)? {
-                if self.buf.len() == len {
-                    let unit = core::mem::take(&mut self.buf);
-                    let processed = self.process(&unit, out);
-                    self.buf = unit;
-                    self.buf.clear();
-                    processed?;
-                }
+            if let UnitLen::Whole(len) = self.unit_len(&self.buf)?
+                && self.buf.len() == len
+            {
+                let unit = core::mem::take(&mut self.buf);
+                let processed = self.process(&unit, out);
+                self.buf = unit;
+                self.buf.clear();
+                processed?;
             }
         }
     }
@@ -426,9 +445,13 @@ impl Decryptor {
                     let Some(content_len) = bytes.get(20..24) else {
                         return Ok(UnitLen::Prefix(FINAL_FRAME_PREFIX));
                     };
-                    let content_len = u32::from_be_bytes(content_len.try_into().map_err(|_| Error::Truncated)?);
+                    let content_len =
+                        u32::from_be_bytes(content_len.try_into().map_err(|_| Error::Truncated)?);
                     if content_len > header.frame_length() {
-                        return Err(Error::FinalFrameTooLong { len: content_len, frame_length: header.frame_length() });
+                        return Err(Error::FinalFrameTooLong {
+                            len: content_len,
+                            frame_length: header.frame_length(),
+                        });
                     }
                     FINAL_FRAME_PREFIX + content_len as usize + TAG_LEN
                 }
@@ -439,11 +462,15 @@ impl Decryptor {
                 let Some(content_len) = bytes.get(IV_LEN..NON_FRAMED_PREFIX) else {
                     return Ok(UnitLen::Prefix(NON_FRAMED_PREFIX));
                 };
-                let content_len = u64::from_be_bytes(content_len.try_into().map_err(|_| Error::Truncated)?);
+                let content_len =
+                    u64::from_be_bytes(content_len.try_into().map_err(|_| Error::Truncated)?);
                 if content_len > NON_FRAMED_MAX_LEN {
                     return Err(Error::NonFramedBodyTooLong(content_len));
                 }
-                NON_FRAMED_PREFIX + usize::try_from(content_len).map_err(|_| Error::NonFramedBodyTooLong(content_len))? + TAG_LEN
+                NON_FRAMED_PREFIX
+                    + usize::try_from(content_len)
+                        .map_err(|_| Error::NonFramedBodyTooLong(content_len))?
+                    + TAG_LEN
             }
         };
         Ok(UnitLen::Whole(len))
@@ -480,7 +507,12 @@ impl Decryptor {
                     (BodyPart::Final, sequence_number, iv, u64::from(len))
                 } else {
                     let iv = reader.array::<IV_LEN>().map_err(truncated)?;
-                    (BodyPart::Regular, first, iv, u64::from(header.frame_length()))
+                    (
+                        BodyPart::Regular,
+                        first,
+                        iv,
+                        u64::from(header.frame_length()),
+                    )
                 }
             }
             ContentType::NonFramed => {
@@ -490,9 +522,14 @@ impl Decryptor {
             }
         };
         if part != BodyPart::NonFramed && sequence_number != body.next_sequence_number {
-            return Err(Error::SequenceNumber { expected: body.next_sequence_number, found: sequence_number });
+            return Err(Error::SequenceNumber {
+                expected: body.next_sequence_number,
+                found: sequence_number,
+            });
         }
-        let ciphertext = reader.take(reader.remaining().saturating_sub(TAG_LEN)).map_err(truncated)?;
+        let ciphertext = reader
+            .take(reader.remaining().saturating_sub(TAG_LEN))
+            .map_err(truncated)?;
         let tag = reader.take(TAG_LEN).map_err(truncated)?;
         let aad = BodyAad::new(message_id, part, sequence_number, content_len);
         if let Some(hash) = body.hash.as_mut() {
@@ -505,7 +542,11 @@ impl Decryptor {
         let start = sink.len();
         sink.resize(start + ciphertext.len(), 0);
         let opened = match sink.get_mut(start..) {
-            Some(slot) => body.key.aead.open(iv, aad.as_bytes(), ciphertext, tag, slot).is_ok(),
+            Some(slot) => body
+                .key
+                .aead
+                .open(iv, aad.as_bytes(), ciphertext, tag, slot)
+                .is_ok(),
             None => false,
         };
         if !opened {
@@ -518,14 +559,17 @@ impl Decryptor {
         if last {
             self.state = if hold { State::Footer } else { State::Done };
         } else {
-            body.next_sequence_number = sequence_number.checked_add(1).ok_or(Error::TooManyFrames)?;
+            body.next_sequence_number =
+                sequence_number.checked_add(1).ok_or(Error::TooManyFrames)?;
         }
         Ok(())
     }
 }
 
 fn header_tag_verifies(header: &Header, key: &MessageKey, aad: &[u8]) -> bool {
-    key.aead.open(header.iv(), aad, &[], header.tag(), &mut []).is_ok()
+    key.aead
+        .open(header.iv(), aad, &[], header.tag(), &mut [])
+        .is_ok()
 }
 
 impl fmt::Debug for Decryptor {

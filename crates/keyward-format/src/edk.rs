@@ -36,7 +36,11 @@ impl EncryptedDataKey {
                 return Err(Error::FieldTooLong { field, len });
             }
         }
-        Ok(Self { provider_id, provider_info, ciphertext })
+        Ok(Self {
+            provider_id,
+            provider_info,
+            ciphertext,
+        })
     }
 
     /// The key provider id (the keyring's namespace, `aws-kms`, …).
@@ -75,7 +79,11 @@ impl EncryptedDataKey {
             .to_owned();
         let provider_info = reader.u16_prefixed()?.to_vec();
         let ciphertext = reader.u16_prefixed()?.to_vec();
-        Ok(Self { provider_id, provider_info, ciphertext })
+        Ok(Self {
+            provider_id,
+            provider_info,
+            ciphertext,
+        })
     }
 }
 
@@ -83,7 +91,10 @@ impl fmt::Debug for EncryptedDataKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EncryptedDataKey")
             .field("provider_id", &self.provider_id)
-            .field("provider_info", &String::from_utf8_lossy(&self.provider_info))
+            .field(
+                "provider_info",
+                &String::from_utf8_lossy(&self.provider_info),
+            )
             .field("ciphertext_len", &self.ciphertext.len())
             .finish()
     }

@@ -32,7 +32,11 @@ pub struct EncryptParams<'a> {
 
 impl<'a> EncryptParams<'a> {
     /// The required parameters. The data key must have the suite's key length.
-    pub fn new(suite: AlgorithmSuite, data_key: &'a [u8], encrypted_data_keys: &'a [EncryptedDataKey]) -> Self {
+    pub fn new(
+        suite: AlgorithmSuite,
+        data_key: &'a [u8],
+        encrypted_data_keys: &'a [EncryptedDataKey],
+    ) -> Self {
         Self {
             suite,
             data_key,
@@ -111,12 +115,25 @@ impl Encryptor {
         let id_len = suite.message_id_len();
         let mut message_id = [0u8; 32];
         match params.message_id {
-            Some(id) if id.len() == id_len => message_id.get_mut(..id_len).ok_or(Error::Crypto)?.copy_from_slice(id),
-            Some(id) => return Err(Error::MessageIdLength { expected: id_len, actual: id.len() }),
+            Some(id) if id.len() == id_len => message_id
+                .get_mut(..id_len)
+                .ok_or(Error::Crypto)?
+                .copy_from_slice(id),
+            Some(id) => {
+                return Err(Error::MessageIdLength {
+                    expected: id_len,
+                    actual: id.len(),
+                });
+            }
             None => message_id = random_array()?,
         }
         let message_id_bytes = message_id.get(..id_len).ok_or(Error::Crypto)?;
-        let key = kdf::derive(suite, params.data_key, message_id_bytes, InfoStyle::Standard)?;
+        let key = kdf::derive(
+            suite,
+            params.data_key,
+            message_id_bytes,
+            InfoStyle::Standard,
+        )?;
 
         let header_start = out.len();
         HeaderFields {
@@ -225,15 +242,29 @@ impl Encryptor {
             (n, 0) => (n - 1, self.frame_length),
             (n, r) => (n, r),
         };
-        let footer = self.suite.signature().map_or(0, |a| 2 + a.fixed_signature_len());
-        header_len + regular * (4 + IV_LEN + self.frame_length + TAG_LEN) + 4 + 4 + IV_LEN + 4 + final_len + TAG_LEN + footer
+        let footer = self
+            .suite
+            .signature()
+            .map_or(0, |a| 2 + a.fixed_signature_len());
+        header_len
+            + regular * (4 + IV_LEN + self.frame_length + TAG_LEN)
+            + 4
+            + 4
+            + IV_LEN
+            + 4
+            + final_len
+            + TAG_LEN
+            + footer
     }
 
     fn write_frame(&mut self, plaintext: &[u8], part: BodyPart, out: &mut Vec<u8>) -> Result<()> {
         let sequence_number = self.next_sequence_number;
         if part == BodyPart::Regular {
             // The final frame's number must fit too.
-            self.next_sequence_number = sequence_number.checked_add(1).filter(|n| *n < u32::MAX).ok_or(Error::TooManyFrames)?;
+            self.next_sequence_number = sequence_number
+                .checked_add(1)
+                .filter(|n| *n < u32::MAX)
+                .ok_or(Error::TooManyFrames)?;
         }
         let iv = frame_iv(sequence_number);
         let frame_start = out.len();
@@ -248,7 +279,10 @@ impl Encryptor {
         }
         let data_start = out.len();
         out.extend_from_slice(plaintext);
-        let message_id = self.message_id.get(..self.suite.message_id_len()).ok_or(Error::Crypto)?;
+        let message_id = self
+            .message_id
+            .get(..self.suite.message_id_len())
+            .ok_or(Error::Crypto)?;
         let aad = BodyAad::new(message_id, part, sequence_number, plaintext.len() as u64);
         let in_out = out.get_mut(data_start..).ok_or(Error::Crypto)?;
         let tag = self.key.aead.seal_in_place(iv, aad.as_bytes(), in_out)?;
@@ -286,7 +320,10 @@ fn check_signing_key(params: &EncryptParams<'_>) -> Result<()> {
         (None, Some(_), _) => "does not sign, but a signing key was given",
         (None, None, Some(_)) => "does not sign, but the context holds aws-crypto-public-key",
     };
-    Err(Error::SignatureKeyMismatch { suite: suite.id(), problem })
+    Err(Error::SignatureKeyMismatch {
+        suite: suite.id(),
+        problem,
+    })
 }
 
 static EMPTY_CONTEXT: EncryptionContext = EncryptionContext::new();

@@ -70,7 +70,12 @@ pub(crate) struct BodyAad {
 }
 
 impl BodyAad {
-    pub(crate) fn new(message_id: &[u8], part: BodyPart, sequence_number: u32, plaintext_len: u64) -> Self {
+    pub(crate) fn new(
+        message_id: &[u8],
+        part: BodyPart,
+        sequence_number: u32,
+        plaintext_len: u64,
+    ) -> Self {
         let mut buf = [0u8; MAX_BODY_AAD_LEN];
         let mut len = 0;
         for piece in [

@@ -26,15 +26,18 @@ pub fn parse_context(data: &[u8]) {
 pub fn decrypt_message(data: &[u8]) {
     let split = data.first().map_or(0, |b| usize::from(*b)).min(data.len());
     let (first, second) = data.split_at(split);
-    let mut decryptor =
-        Decryptor::new(DecryptOptions::new().commitment_policy(CommitmentPolicy::ForbidEncryptAllowDecrypt));
+    let mut decryptor = Decryptor::new(
+        DecryptOptions::new().commitment_policy(CommitmentPolicy::ForbidEncryptAllowDecrypt),
+    );
     let mut out = Vec::new();
     let mut run = || -> crate::Result<()> {
         let mut started = false;
         for piece in [first, second] {
             let mut input = piece;
             if !started {
-                let Some(header) = decryptor.read_header(&mut input)? else { continue };
+                let Some(header) = decryptor.read_header(&mut input)? else {
+                    continue;
+                };
                 let key = vec![0u8; header.suite().data_key_len()];
                 let verification_key = header.verification_key()?;
                 decryptor.begin_body(&key, &EncryptionContext::new(), verification_key)?;
@@ -45,5 +48,8 @@ pub fn decrypt_message(data: &[u8]) {
         decryptor.finish()
     };
     let complete = run().is_ok();
-    assert!(complete || out.len() <= data.len(), "plaintext cannot exceed the ciphertext");
+    assert!(
+        complete || out.len() <= data.len(),
+        "plaintext cannot exceed the ciphertext"
+    );
 }

@@ -63,7 +63,9 @@ impl Header {
 
     /// The message id: 16 bytes in version 1, 32 in version 2.
     pub fn message_id(&self) -> &[u8] {
-        self.message_id.get(..self.suite.message_id_len()).unwrap_or(&self.message_id)
+        self.message_id
+            .get(..self.suite.message_id_len())
+            .unwrap_or(&self.message_id)
     }
 
     /// The encryption context stored in the header (without the required-context pairs,
@@ -113,7 +115,9 @@ impl Header {
     pub fn verification_key(&self) -> Result<Option<VerificationKey>> {
         let stored = self.encryption_context.get(EncryptionContext::PUBLIC_KEY);
         match (self.suite.signature(), stored) {
-            (Some(algorithm), Some(encoded)) => VerificationKey::from_base64(algorithm, encoded).map(Some),
+            (Some(algorithm), Some(encoded)) => {
+                VerificationKey::from_base64(algorithm, encoded).map(Some)
+            }
             (None, None) => Ok(None),
             (Some(_), None) => Err(Error::SignatureKeyMismatch {
                 suite: self.suite.id(),
@@ -160,7 +164,11 @@ impl Header {
         let suite_id = reader.u16()?;
         let suite = AlgorithmSuite::from_id(suite_id)?;
         if suite.message_format_version().byte() != version {
-            return Err(Error::SuiteVersionMismatch { suite: suite_id, version }.into());
+            return Err(Error::SuiteVersionMismatch {
+                suite: suite_id,
+                version,
+            }
+            .into());
         }
         let mut message_id = [0u8; 32];
         let id_len = suite.message_id_len();
@@ -176,10 +184,14 @@ impl Header {
         if count == 0 {
             return Err(Error::NoEncryptedDataKeys.into());
         }
-        if let Some(max) = max_edks {
-            if count > max.get() {
-                return Err(Error::TooManyEncryptedDataKeys { count: usize::from(count), max: max.get() }.into());
+        if let Some(max) = max_edks
+            && count > max.get()
+        {
+            return Err(Error::TooManyEncryptedDataKeys {
+                count: usize::from(count),
+                max: max.get(),
             }
+            .into());
         }
         // Every entry takes at least 6 bytes: reserve only what the bytes at hand can hold.
         let mut encrypted_data_keys =
@@ -214,7 +226,11 @@ impl Header {
             _ => [0; IV_LEN],
         };
         let tag = reader.array::<TAG_LEN>()?;
-        let bytes = input.get(..reader.position()).ok_or(ParseError::Incomplete { needed: reader.position() })?;
+        let bytes = input
+            .get(..reader.position())
+            .ok_or(ParseError::Incomplete {
+                needed: reader.position(),
+            })?;
         Ok(Self {
             suite,
             message_id,
@@ -235,7 +251,10 @@ impl Header {
     /// # Errors
     /// [`Error::Truncated`] when `input` ends inside the header, or the error that makes the
     /// header invalid.
-    pub fn from_bytes(input: &[u8], max_encrypted_data_keys: Option<NonZeroU16>) -> Result<(Self, usize)> {
+    pub fn from_bytes(
+        input: &[u8],
+        max_encrypted_data_keys: Option<NonZeroU16>,
+    ) -> Result<(Self, usize)> {
         match Self::parse(input, max_encrypted_data_keys) {
             Ok(header) => {
                 let len = header.bytes.len();
@@ -268,12 +287,13 @@ impl HeaderFields<'_> {
         out.extend_from_slice(&self.suite.id().to_be_bytes());
         out.extend_from_slice(self.message_id);
         self.encryption_context.check_size()?;
-        let context_len = u16::try_from(self.encryption_context.serialized_len()).map_err(|_| {
-            Error::EncryptionContextTooLarge {
-                len: self.encryption_context.serialized_len(),
-                max: EncryptionContext::MAX_SERIALIZED_LEN,
-            }
-        })?;
+        let context_len =
+            u16::try_from(self.encryption_context.serialized_len()).map_err(|_| {
+                Error::EncryptionContextTooLarge {
+                    len: self.encryption_context.serialized_len(),
+                    max: EncryptionContext::MAX_SERIALIZED_LEN,
+                }
+            })?;
         out.extend_from_slice(&context_len.to_be_bytes());
         self.encryption_context.write_canonical(out);
         let count = u16::try_from(self.encrypted_data_keys.len())
@@ -282,7 +302,10 @@ impl HeaderFields<'_> {
             .ok_or(if self.encrypted_data_keys.is_empty() {
                 Error::NoEncryptedDataKeys
             } else {
-                Error::TooManyEncryptedDataKeys { count: self.encrypted_data_keys.len(), max: u16::MAX }
+                Error::TooManyEncryptedDataKeys {
+                    count: self.encrypted_data_keys.len(),
+                    max: u16::MAX,
+                }
             })?;
         out.extend_from_slice(&count.to_be_bytes());
         for edk in self.encrypted_data_keys {
@@ -291,7 +314,7 @@ impl HeaderFields<'_> {
         out.push(ContentType::Framed.byte());
         if version == MessageFormatVersion::V1 {
             out.extend_from_slice(&[0, 0, 0, 0]);
-            out.push(IV_LEN as u8);
+            out.push(IV_LEN_BYTE);
         }
         out.extend_from_slice(&self.frame_length.to_be_bytes());
         if let Some(commitment) = self.commitment {
@@ -303,11 +326,20 @@ impl HeaderFields<'_> {
 
 fn check_frame_length(content_type: ContentType, frame_length: u32) -> Result<()> {
     match (content_type, frame_length) {
-        (ContentType::Framed, 0) => Err(Error::InvalidFrameLength { frame_length, content: "framed" }),
-        (ContentType::NonFramed, 1..) => Err(Error::InvalidFrameLength { frame_length, content: "non-framed" }),
+        (ContentType::Framed, 0) => Err(Error::InvalidFrameLength {
+            frame_length,
+            content: "framed",
+        }),
+        (ContentType::NonFramed, 1..) => Err(Error::InvalidFrameLength {
+            frame_length,
+            content: "non-framed",
+        }),
         _ => Ok(()),
     }
 }
+
+/// The IV length field of a version 1 header.
+const IV_LEN_BYTE: u8 = 12;
 
 /// The only message type: customer-authenticated encrypted data.
 const MESSAGE_TYPE: u8 = 0x80;

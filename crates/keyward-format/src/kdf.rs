@@ -34,18 +34,27 @@ pub(crate) fn derive(
     style: InfoStyle,
 ) -> Result<MessageKey> {
     if data_key.len() != suite.data_key_len() {
-        return Err(Error::DataKeyLength { expected: suite.data_key_len(), actual: data_key.len() });
+        return Err(Error::DataKeyLength {
+            expected: suite.data_key_len(),
+            actual: data_key.len(),
+        });
     }
     let suite_id = suite.id().to_be_bytes();
     let mut key = Zeroizing::new([0u8; 32]);
-    let key = key.get_mut(..suite.encryption_key_len()).ok_or(Error::Crypto)?;
+    let key = key
+        .get_mut(..suite.encryption_key_len())
+        .ok_or(Error::Crypto)?;
     let commitment = match suite.kdf() {
         Kdf::Identity => {
             key.copy_from_slice(data_key);
             None
         }
         Kdf::HkdfSha256 | Kdf::HkdfSha384 => {
-            let hash = if suite.kdf() == Kdf::HkdfSha256 { HkdfHash::Sha256 } else { HkdfHash::Sha384 };
+            let hash = if suite.kdf() == Kdf::HkdfSha256 {
+                HkdfHash::Sha256
+            } else {
+                HkdfHash::Sha384
+            };
             let prk = HkdfPrk::extract(hash, &[], data_key);
             match style {
                 InfoStyle::Standard => prk.expand(&[&suite_id, message_id], key)?,
@@ -61,11 +70,17 @@ pub(crate) fn derive(
             Some(commitment)
         }
     };
-    Ok(MessageKey { aead: AeadKey::new(key)?, commitment })
+    Ok(MessageKey {
+        aead: AeadKey::new(key)?,
+        commitment,
+    })
 }
 
 /// Compares a derived commitment with the header's, in constant time.
-pub(crate) fn commitment_matches(derived: &[u8; COMMITMENT_LEN], stored: &[u8; COMMITMENT_LEN]) -> bool {
+pub(crate) fn commitment_matches(
+    derived: &[u8; COMMITMENT_LEN],
+    stored: &[u8; COMMITMENT_LEN],
+) -> bool {
     constant_time_eq(derived, stored)
 }
 

@@ -36,7 +36,11 @@ impl SigningKey {
     pub fn generate(algorithm: SignatureAlgorithm) -> Result<Self> {
         let key = EcdsaPrivateKey::generate(algorithm)?;
         let public_key_base64 = BASE64.encode(key.compressed_public_key());
-        Ok(Self { algorithm, key, public_key_base64 })
+        Ok(Self {
+            algorithm,
+            key,
+            public_key_base64,
+        })
     }
 
     /// The signature algorithm.
@@ -68,7 +72,11 @@ impl SigningKey {
             let fixed = self.key.sign_digest_fixed(digest)?;
             let (r, s) = fixed.split_at(order.len());
             let negated = negate_mod(order, s);
-            let (low, high) = if s <= negated.as_slice() { (s, &negated[..]) } else { (&negated[..], s) };
+            let (low, high) = if s <= negated.as_slice() {
+                (s, &negated[..])
+            } else {
+                (&negated[..], s)
+            };
             for candidate in [low, high] {
                 if der_len(r, candidate) == target {
                     return Ok(der_encode(r, candidate));
@@ -101,7 +109,9 @@ impl VerificationKey {
     /// # Errors
     /// [`Error::InvalidVerificationKey`] when the text is not base64 of a point on the curve.
     pub fn from_base64(algorithm: SignatureAlgorithm, encoded: &str) -> Result<Self> {
-        let point = BASE64.decode(encoded).map_err(|_| Error::InvalidVerificationKey)?;
+        let point = BASE64
+            .decode(encoded)
+            .map_err(|_| Error::InvalidVerificationKey)?;
         Self::from_sec1(algorithm, &point)
     }
 
@@ -110,7 +120,10 @@ impl VerificationKey {
     /// # Errors
     /// [`Error::InvalidVerificationKey`] when the bytes are not a valid point.
     pub fn from_sec1(algorithm: SignatureAlgorithm, point: &[u8]) -> Result<Self> {
-        Ok(Self { algorithm, key: EcdsaPublicKey::from_sec1(algorithm, point)? })
+        Ok(Self {
+            algorithm,
+            key: EcdsaPublicKey::from_sec1(algorithm, point)?,
+        })
     }
 
     /// The signature algorithm.
@@ -126,7 +139,9 @@ impl VerificationKey {
 
 impl fmt::Debug for VerificationKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("VerificationKey").field("algorithm", &self.algorithm).finish_non_exhaustive()
+        f.debug_struct("VerificationKey")
+            .field("algorithm", &self.algorithm)
+            .finish_non_exhaustive()
     }
 }
 
@@ -135,7 +150,9 @@ fn negate_mod(order: &[u8], value: &[u8]) -> Vec<u8> {
     let mut out = vec![0u8; order.len()];
     let mut borrow = 0u16;
     for ((o, v), d) in order.iter().zip(value).zip(out.iter_mut()).rev() {
-        let diff = u16::from(*o).wrapping_sub(u16::from(*v)).wrapping_sub(borrow);
+        let diff = u16::from(*o)
+            .wrapping_sub(u16::from(*v))
+            .wrapping_sub(borrow);
         *d = diff.to_be_bytes()[1];
         borrow = u16::from(diff > 0xff);
     }
@@ -144,7 +161,10 @@ fn negate_mod(order: &[u8], value: &[u8]) -> Vec<u8> {
 
 /// The minimal big-endian form of an unsigned integer: leading zero bytes removed.
 fn strip(value: &[u8]) -> &[u8] {
-    let first = value.iter().position(|b| *b != 0).unwrap_or(value.len().saturating_sub(1));
+    let first = value
+        .iter()
+        .position(|b| *b != 0)
+        .unwrap_or(value.len().saturating_sub(1));
     value.get(first..).unwrap_or(value)
 }
 
@@ -208,9 +228,13 @@ mod tests {
 
     #[test]
     fn signatures_have_the_fixed_length_and_verify() {
-        for algorithm in [SignatureAlgorithm::EcdsaP256Sha256, SignatureAlgorithm::EcdsaP384Sha384] {
+        for algorithm in [
+            SignatureAlgorithm::EcdsaP256Sha256,
+            SignatureAlgorithm::EcdsaP384Sha384,
+        ] {
             let key = SigningKey::generate(algorithm).unwrap();
-            let verification = VerificationKey::from_base64(algorithm, key.public_key_base64()).unwrap();
+            let verification =
+                VerificationKey::from_base64(algorithm, key.public_key_base64()).unwrap();
             assert_eq!(
                 key.public_key_base64().len(),
                 algorithm.compressed_point_len().div_ceil(3) * 4
@@ -238,7 +262,10 @@ mod tests {
 
     #[test]
     fn der_integers_are_minimal_and_positive() {
-        assert_eq!(der_encode(&[0, 0x7f], &[0x80]), vec![0x30, 0x07, 0x02, 0x01, 0x7f, 0x02, 0x02, 0x00, 0x80]);
+        assert_eq!(
+            der_encode(&[0, 0x7f], &[0x80]),
+            vec![0x30, 0x07, 0x02, 0x01, 0x7f, 0x02, 0x02, 0x00, 0x80]
+        );
         assert_eq!(der_len(&[0, 0x7f], &[0x80]), 9);
     }
 

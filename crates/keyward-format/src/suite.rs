@@ -137,8 +137,12 @@ impl AlgorithmSuite {
     /// The AES key length in bytes: 16, 24 or 32.
     pub const fn encryption_key_len(self) -> usize {
         match self {
-            Self::Aes128GcmNoKdf | Self::Aes128GcmHkdfSha256 | Self::Aes128GcmHkdfSha256EcdsaP256 => 16,
-            Self::Aes192GcmNoKdf | Self::Aes192GcmHkdfSha256 | Self::Aes192GcmHkdfSha384EcdsaP384 => 24,
+            Self::Aes128GcmNoKdf
+            | Self::Aes128GcmHkdfSha256
+            | Self::Aes128GcmHkdfSha256EcdsaP256 => 16,
+            Self::Aes192GcmNoKdf
+            | Self::Aes192GcmHkdfSha256
+            | Self::Aes192GcmHkdfSha384EcdsaP384 => 24,
             _ => 32,
         }
     }
@@ -246,7 +250,9 @@ mod tests {
 
     #[test]
     fn non_esdk_suites_are_rejected() {
-        for id in [0x0000, 0x0070, 0x0071, 0x0072, 0x0073, 0x0074, 0x6700, 0x6701, 0x0479, 0xffff] {
+        for id in [
+            0x0000, 0x0070, 0x0071, 0x0072, 0x0073, 0x0074, 0x6700, 0x6701, 0x0479, 0xffff,
+        ] {
             assert!(matches!(
                 AlgorithmSuite::from_id(id),
                 Err(Error::UnsupportedSuite(found)) if found == id
@@ -264,17 +270,51 @@ mod tests {
             (S::Aes128GcmHkdfSha256, 16, Kdf::HkdfSha256, None, 1),
             (S::Aes192GcmHkdfSha256, 24, Kdf::HkdfSha256, None, 1),
             (S::Aes256GcmHkdfSha256, 32, Kdf::HkdfSha256, None, 1),
-            (S::Aes128GcmHkdfSha256EcdsaP256, 16, Kdf::HkdfSha256, Some(SignatureAlgorithm::EcdsaP256Sha256), 1),
-            (S::Aes192GcmHkdfSha384EcdsaP384, 24, Kdf::HkdfSha384, Some(SignatureAlgorithm::EcdsaP384Sha384), 1),
-            (S::Aes256GcmHkdfSha384EcdsaP384, 32, Kdf::HkdfSha384, Some(SignatureAlgorithm::EcdsaP384Sha384), 1),
-            (S::Aes256GcmHkdfSha512Commit, 32, Kdf::HkdfSha512Commit, None, 2),
-            (S::Aes256GcmHkdfSha512CommitEcdsaP384, 32, Kdf::HkdfSha512Commit, Some(SignatureAlgorithm::EcdsaP384Sha384), 2),
+            (
+                S::Aes128GcmHkdfSha256EcdsaP256,
+                16,
+                Kdf::HkdfSha256,
+                Some(SignatureAlgorithm::EcdsaP256Sha256),
+                1,
+            ),
+            (
+                S::Aes192GcmHkdfSha384EcdsaP384,
+                24,
+                Kdf::HkdfSha384,
+                Some(SignatureAlgorithm::EcdsaP384Sha384),
+                1,
+            ),
+            (
+                S::Aes256GcmHkdfSha384EcdsaP384,
+                32,
+                Kdf::HkdfSha384,
+                Some(SignatureAlgorithm::EcdsaP384Sha384),
+                1,
+            ),
+            (
+                S::Aes256GcmHkdfSha512Commit,
+                32,
+                Kdf::HkdfSha512Commit,
+                None,
+                2,
+            ),
+            (
+                S::Aes256GcmHkdfSha512CommitEcdsaP384,
+                32,
+                Kdf::HkdfSha512Commit,
+                Some(SignatureAlgorithm::EcdsaP384Sha384),
+                2,
+            ),
         ];
         for (index, (suite, key_len, kdf, signature, version)) in table.into_iter().enumerate() {
             assert_eq!(suite.encryption_key_len(), key_len, "row {index}");
             assert_eq!(suite.kdf(), kdf, "row {index}");
             assert_eq!(suite.signature(), signature, "row {index}");
-            assert_eq!(suite.message_format_version().byte(), version, "row {index}");
+            assert_eq!(
+                suite.message_format_version().byte(),
+                version,
+                "row {index}"
+            );
             assert_eq!(suite.is_committing(), version == 2, "row {index}");
         }
     }

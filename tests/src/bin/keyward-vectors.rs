@@ -28,7 +28,12 @@ fn run() -> anyhow::Result<bool> {
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--root" => root = PathBuf::from(args.next().ok_or_else(|| anyhow::anyhow!("--root needs a directory"))?),
+            "--root" => {
+                root = PathBuf::from(
+                    args.next()
+                        .ok_or_else(|| anyhow::anyhow!("--root needs a directory"))?,
+                )
+            }
             "--verbose" | "-v" => verbose = true,
             set => sets.push(set.to_owned()),
         }
@@ -36,7 +41,7 @@ fn run() -> anyhow::Result<bool> {
     if sets.is_empty() {
         sets = SETS.iter().map(|s| (*s).to_owned()).collect();
     }
-    let mut total = SetReport { name: "total".to_owned(), ..SetReport::default() };
+    let mut total = SetReport::new("total");
     for set in &sets {
         for report in run_set(&root, set)? {
             for (id, reason) in &report.failures {

@@ -4,7 +4,8 @@ use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;
 
 use keyward_format::{
-    AlgorithmSuite, EncryptParams, EncryptedDataKey, EncryptionContext, Encryptor, FrameLength, Header,
+    AlgorithmSuite, EncryptParams, EncryptedDataKey, EncryptionContext, Encryptor, FrameLength,
+    Header,
 };
 
 use super::support::{data_key, decrypt, encrypt, permissive};

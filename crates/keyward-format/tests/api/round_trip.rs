@@ -12,10 +12,25 @@ fn every_suite_round_trips_at_frame_boundaries_and_any_chunking() {
         for len in [0, 1, frame - 1, frame, frame + 1, 3 * frame, 3 * frame + 5] {
             let data = plaintext(len);
             for write_chunk in [0, 1, 13] {
-                let message = encrypt(suite, &context, &EncryptionContext::new(), frame as u32, &data, write_chunk).unwrap();
+                let message = encrypt(
+                    suite,
+                    &context,
+                    &EncryptionContext::new(),
+                    frame as u32,
+                    &data,
+                    write_chunk,
+                )
+                .unwrap();
                 for read_chunk in [0, 1, 7, 100] {
-                    let outcome = decrypt(&message, &EncryptionContext::new(), permissive(), read_chunk);
-                    outcome.result.unwrap_or_else(|e| panic!("{suite:?} len {len} chunks {write_chunk}/{read_chunk}: {e}"));
+                    let outcome = decrypt(
+                        &message,
+                        &EncryptionContext::new(),
+                        permissive(),
+                        read_chunk,
+                    );
+                    outcome.result.unwrap_or_else(|e| {
+                        panic!("{suite:?} len {len} chunks {write_chunk}/{read_chunk}: {e}")
+                    });
                     assert_eq!(outcome.released, data, "{suite:?} len {len}");
                 }
             }
@@ -33,7 +48,12 @@ fn headers_carry_what_the_writer_chose() {
         assert_eq!(header.frame_length(), 100);
         assert_eq!(header.message_id().len(), suite.message_id_len());
         assert_eq!(header.encryption_context().get("a"), Some("1"));
-        assert_eq!(header.encryption_context().contains_key(EncryptionContext::PUBLIC_KEY), suite.is_signing());
+        assert_eq!(
+            header
+                .encryption_context()
+                .contains_key(EncryptionContext::PUBLIC_KEY),
+            suite.is_signing()
+        );
         assert_eq!(header.commitment().is_some(), suite.is_committing());
         assert_eq!(header.as_bytes(), &message[..len]);
     }
@@ -42,7 +62,15 @@ fn headers_carry_what_the_writer_chose() {
 #[test]
 fn exact_multiples_end_with_a_full_final_frame() {
     let suite = AlgorithmSuite::Aes256GcmHkdfSha512Commit;
-    let message = encrypt(suite, &EncryptionContext::new(), &EncryptionContext::new(), 16, &plaintext(48), 0).unwrap();
+    let message = encrypt(
+        suite,
+        &EncryptionContext::new(),
+        &EncryptionContext::new(),
+        16,
+        &plaintext(48),
+        0,
+    )
+    .unwrap();
     let (_, header_len) = Header::from_bytes(&message, None).unwrap();
     // Two regular frames (4 + 12 + 16 + 16 bytes each) and a final frame of 16 bytes.
     let final_frame = &message[header_len + 2 * 48..];
@@ -62,9 +90,15 @@ fn required_context_is_authenticated_but_not_stored() {
     let outcome = decrypt(&message, &required, permissive(), 0);
     assert!(outcome.result.is_ok());
     assert_eq!(outcome.released, plaintext(100));
-    for wrong in [EncryptionContext::new(), EncryptionContext::from([("b", "3")])] {
+    for wrong in [
+        EncryptionContext::new(),
+        EncryptionContext::from([("b", "3")]),
+    ] {
         let outcome = decrypt(&message, &wrong, permissive(), 0);
-        assert!(matches!(outcome.result, Err(keyward_format::Error::HeaderAuthentication)));
+        assert!(matches!(
+            outcome.result,
+            Err(keyward_format::Error::HeaderAuthentication)
+        ));
         assert!(outcome.released.is_empty());
     }
 }
@@ -72,9 +106,20 @@ fn required_context_is_authenticated_but_not_stored() {
 #[test]
 fn streaming_buffers_at_most_one_frame() {
     let frame = 4096;
-    for suite in [AlgorithmSuite::Aes256GcmHkdfSha512Commit, AlgorithmSuite::Aes256GcmHkdfSha512CommitEcdsaP384] {
+    for suite in [
+        AlgorithmSuite::Aes256GcmHkdfSha512Commit,
+        AlgorithmSuite::Aes256GcmHkdfSha512CommitEcdsaP384,
+    ] {
         let data = plaintext(4 << 20);
-        let message = encrypt(suite, &EncryptionContext::new(), &EncryptionContext::new(), frame as u32, &data, 0).unwrap();
+        let message = encrypt(
+            suite,
+            &EncryptionContext::new(),
+            &EncryptionContext::new(),
+            frame as u32,
+            &data,
+            0,
+        )
+        .unwrap();
         for chunk in [1000, 65_536] {
             let outcome = decrypt(&message, &EncryptionContext::new(), permissive(), chunk);
             assert!(outcome.result.is_ok());

@@ -9,7 +9,9 @@ use keyward_format::{
 
 /// A data key of the suite's length, different for every suite.
 pub(crate) fn data_key(suite: AlgorithmSuite) -> Vec<u8> {
-    (0..suite.data_key_len()).map(|i| (i as u8).wrapping_mul(31) ^ (suite.id() as u8)).collect()
+    (0..suite.data_key_len())
+        .map(|i| (i as u8).wrapping_mul(31) ^ (suite.id() as u8))
+        .collect()
 }
 
 pub(crate) fn edks() -> Vec<EncryptedDataKey> {
@@ -46,13 +48,21 @@ pub(crate) fn encrypt(
     let mut out = Vec::new();
     let mut encryptor = Encryptor::start(params, &mut out)?;
     let header_len = out.len();
-    let chunk = if chunk == 0 { plaintext.len().max(1) } else { chunk };
+    let chunk = if chunk == 0 {
+        plaintext.len().max(1)
+    } else {
+        chunk
+    };
     for piece in plaintext.chunks(chunk) {
         encryptor.update(piece, &mut out)?;
     }
     let expected_len = encryptor.message_len(header_len, plaintext.len());
     encryptor.finish(&mut out)?;
-    assert_eq!(out.len(), expected_len, "message_len predicts the message length");
+    assert_eq!(
+        out.len(),
+        expected_len,
+        "message_len predicts the message length"
+    );
     Ok(out)
 }
 
@@ -68,17 +78,28 @@ pub(crate) fn permissive() -> DecryptOptions {
 }
 
 /// Decrypts with the suite's test key, feeding `chunk`-byte pieces (0 = one piece).
-pub(crate) fn decrypt(message: &[u8], required: &EncryptionContext, options: DecryptOptions, chunk: usize) -> Outcome {
+pub(crate) fn decrypt(
+    message: &[u8],
+    required: &EncryptionContext,
+    options: DecryptOptions,
+    chunk: usize,
+) -> Outcome {
     let mut decryptor = Decryptor::new(options);
     let mut released = Vec::new();
     let mut max_buffered = 0;
-    let chunk = if chunk == 0 { message.len().max(1) } else { chunk };
+    let chunk = if chunk == 0 {
+        message.len().max(1)
+    } else {
+        chunk
+    };
     let result = (|| {
         let mut started = false;
         for piece in message.chunks(chunk) {
             let mut input = piece;
             if !started {
-                let Some(header) = decryptor.read_header(&mut input)? else { continue };
+                let Some(header) = decryptor.read_header(&mut input)? else {
+                    continue;
+                };
                 let key = data_key(header.suite());
                 let verification_key = header.verification_key()?;
                 decryptor.begin_body(&key, required, verification_key)?;
@@ -89,7 +110,11 @@ pub(crate) fn decrypt(message: &[u8], required: &EncryptionContext, options: Dec
         }
         decryptor.finish()
     })();
-    Outcome { released, result, max_buffered }
+    Outcome {
+        released,
+        result,
+        max_buffered,
+    }
 }
 
 pub(crate) fn plaintext(len: usize) -> Vec<u8> {

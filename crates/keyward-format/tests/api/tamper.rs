@@ -27,7 +27,15 @@ fn suites() -> [AlgorithmSuite; 4] {
 
 fn message(suite: AlgorithmSuite) -> (Vec<u8>, usize) {
     let context = EncryptionContext::from([("k", "v")]);
-    let message = encrypt(suite, &context, &EncryptionContext::new(), FRAME as u32, &plaintext(PLAINTEXT_LEN), 0).unwrap();
+    let message = encrypt(
+        suite,
+        &context,
+        &EncryptionContext::new(),
+        FRAME as u32,
+        &plaintext(PLAINTEXT_LEN),
+        0,
+    )
+    .unwrap();
     let (_, header_len) = Header::from_bytes(&message, None).unwrap();
     (message, header_len)
 }
@@ -37,13 +45,20 @@ fn every_bit_flip_fails_without_releasing_the_damaged_frame() {
     let expected = plaintext(PLAINTEXT_LEN);
     for suite in suites() {
         let (message, header_len) = message(suite);
-        assert!(decrypt(&message, &EncryptionContext::new(), permissive(), 0).result.is_ok());
+        assert!(
+            decrypt(&message, &EncryptionContext::new(), permissive(), 0)
+                .result
+                .is_ok()
+        );
         for offset in 0..message.len() {
             for bit in 0..8 {
                 let mut tampered = message.clone();
                 tampered[offset] ^= 1 << bit;
                 let outcome = decrypt(&tampered, &EncryptionContext::new(), permissive(), 0);
-                assert!(outcome.result.is_err(), "{suite:?}: flip at {offset}.{bit} went unnoticed");
+                assert!(
+                    outcome.result.is_err(),
+                    "{suite:?}: flip at {offset}.{bit} went unnoticed"
+                );
                 assert!(
                     outcome.released.len() <= allowed_release(header_len, offset),
                     "{suite:?}: flip at {offset}.{bit} released {} bytes",
@@ -62,7 +77,12 @@ fn every_truncation_fails_without_releasing_the_cut_frame() {
         let (message, header_len) = message(suite);
         for len in 0..message.len() {
             for chunk in [0, 5] {
-                let outcome = decrypt(&message[..len], &EncryptionContext::new(), permissive(), chunk);
+                let outcome = decrypt(
+                    &message[..len],
+                    &EncryptionContext::new(),
+                    permissive(),
+                    chunk,
+                );
                 assert!(
                     matches!(outcome.result, Err(Error::Truncated)),
                     "{suite:?}: truncation to {len} gave {:?}",
@@ -82,7 +102,11 @@ fn appended_bytes_fail() {
         message.push(0);
         for chunk in [0, 1] {
             let outcome = decrypt(&message, &EncryptionContext::new(), permissive(), chunk);
-            assert!(matches!(outcome.result, Err(Error::TrailingBytes)), "{suite:?}: {:?}", outcome.result);
+            assert!(
+                matches!(outcome.result, Err(Error::TrailingBytes)),
+                "{suite:?}: {:?}",
+                outcome.result
+            );
         }
     }
 }
