@@ -8,6 +8,7 @@
 
 mod api {
     mod errors;
+    mod hand_built;
     mod properties;
     mod round_trip;
     mod support;

@@ -1,0 +1,139 @@
+//! Messages assembled by hand with the backend's AES-GCM, for shapes our writer never emits
+//! but other writers do: an empty final frame after an exact multiple of the frame length
+//! (Python), and the header tag of ESDK-NET 4.0.0 (`00 00` authenticated for an empty
+//! required context).
+
+use aws_lc_rs::aead::{AES_128_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
+use keyward_format::{AlgorithmSuite, EncryptionContext, Error, Header};
+
+use super::support::{data_key, decrypt, encrypt, permissive, plaintext};
+
+/// Suite 0x0014 has the identity KDF: the data key is the AES key, so a test can seal frames
+/// itself.
+const SUITE: AlgorithmSuite = AlgorithmSuite::Aes128GcmNoKdf;
+const FRAME: usize = 32;
+
+fn key() -> LessSafeKey {
+    LessSafeKey::new(UnboundKey::new(&AES_128_GCM, &data_key(SUITE)).unwrap())
+}
+
+fn body_aad(message_id: &[u8], content: &str, sequence_number: u32, len: u64) -> Vec<u8> {
+    let mut aad = message_id.to_vec();
+    aad.extend_from_slice(content.as_bytes());
+    aad.extend_from_slice(&sequence_number.to_be_bytes());
+    aad.extend_from_slice(&len.to_be_bytes());
+    aad
+}
+
+fn seal(
+    message_id: &[u8],
+    content: &str,
+    sequence_number: u32,
+    plaintext: &[u8],
+) -> (Vec<u8>, Vec<u8>) {
+    let mut iv = [0u8; 12];
+    iv[8..].copy_from_slice(&sequence_number.to_be_bytes());
+    let aad = body_aad(message_id, content, sequence_number, plaintext.len() as u64);
+    let mut data = plaintext.to_vec();
+    let tag = key()
+        .seal_in_place_separate_tag(Nonce::assume_unique_for_key(iv), Aad::from(&aad), &mut data)
+        .unwrap();
+    let mut frame = iv.to_vec();
+    frame.extend_from_slice(&data);
+    frame.extend_from_slice(tag.as_ref());
+    (frame, iv.to_vec())
+}
+
+#[test]
+fn an_empty_final_frame_after_full_frames_is_accepted() {
+    let data = plaintext(2 * FRAME);
+    let ours = encrypt(
+        SUITE,
+        &EncryptionContext::new(),
+        &EncryptionContext::new(),
+        FRAME as u32,
+        &data,
+        0,
+    )
+    .unwrap();
+    let (header, header_len) = Header::from_bytes(&ours, None).unwrap();
+    let id = header.message_id();
+
+    let mut message = ours[..header_len].to_vec();
+    for (index, chunk) in data.chunks(FRAME).enumerate() {
+        let sequence_number = index as u32 + 1;
+        let (frame, _) = seal(id, "AWSKMSEncryptionClient Frame", sequence_number, chunk);
+        message.extend_from_slice(&sequence_number.to_be_bytes());
+        message.extend_from_slice(&frame);
+    }
+    let (sealed, iv) = seal(id, "AWSKMSEncryptionClient Final Frame", 3, &[]);
+    message.extend_from_slice(&[0xff; 4]);
+    message.extend_from_slice(&3u32.to_be_bytes());
+    message.extend_from_slice(&iv);
+    message.extend_from_slice(&0u32.to_be_bytes());
+    message.extend_from_slice(&sealed[12..]);
+
+    for chunk in [0, 1, 9] {
+        let outcome = decrypt(&message, &EncryptionContext::new(), permissive(), chunk);
+        assert!(
+            outcome.result.is_ok(),
+            "chunk {chunk}: {:?}",
+            outcome.result
+        );
+        assert_eq!(outcome.released, data);
+    }
+    assert_ne!(
+        message.len(),
+        ours.len(),
+        "the two final-frame styles differ on the wire"
+    );
+}
+
+#[test]
+fn the_net_v4_0_0_header_tag_needs_the_retry() {
+    let data = plaintext(50);
+    let ours = encrypt(
+        SUITE,
+        &EncryptionContext::new(),
+        &EncryptionContext::new(),
+        FRAME as u32,
+        &data,
+        0,
+    )
+    .unwrap();
+    let (header, header_len) = Header::from_bytes(&ours, None).unwrap();
+    let body_len = header.body_bytes().len();
+
+    let mut aad = header.body_bytes().to_vec();
+    aad.extend_from_slice(&[0, 0]);
+    let mut empty = [];
+    let tag = key()
+        .seal_in_place_separate_tag(
+            Nonce::assume_unique_for_key([0; 12]),
+            Aad::from(&aad),
+            &mut empty,
+        )
+        .unwrap();
+    let mut message = ours.clone();
+    message[body_len + 12..header_len].copy_from_slice(tag.as_ref());
+
+    let without = decrypt(
+        &message,
+        &EncryptionContext::new(),
+        permissive().net_v4_0_0_retry(false),
+        0,
+    );
+    assert!(matches!(without.result, Err(Error::HeaderAuthentication)));
+    assert!(without.released.is_empty());
+    let with = decrypt(&message, &EncryptionContext::new(), permissive(), 0);
+    assert!(with.result.is_ok(), "{:?}", with.result);
+    assert_eq!(with.released, data);
+    // A message that needs no retry is read the same with the retry off.
+    let plain = decrypt(
+        &ours,
+        &EncryptionContext::new(),
+        permissive().net_v4_0_0_retry(false),
+        0,
+    );
+    assert!(plain.result.is_ok());
+}
