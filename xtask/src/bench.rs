@@ -12,6 +12,7 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         "bench",
         "--package",
         "keyward-bench",
+        "--benches",
         "--",
         "--output-format",
         "bencher",
