@@ -52,6 +52,28 @@ impl AeadKey {
         Ok(out)
     }
 
+    /// Encrypts `plaintext` into `out` (of the same length) and writes the tag into `tag`,
+    /// without an intermediate copy.
+    pub(crate) fn seal_into(
+        &self,
+        iv: [u8; IV_LEN],
+        aad: &[u8],
+        plaintext: &[u8],
+        out: &mut [u8],
+        tag: &mut [u8],
+    ) -> Result<()> {
+        self.0
+            .seal_out_of_place_scatter(
+                aead::Nonce::assume_unique_for_key(iv),
+                aead::Aad::from(aad),
+                plaintext,
+                out,
+                &[],
+                tag,
+            )
+            .map_err(|_| Error::Crypto)
+    }
+
     /// Verifies and decrypts `ciphertext` into `out` (of the same length). On failure the
     /// contents of `out` are unspecified: the caller must discard them.
     pub(crate) fn open(

@@ -277,16 +277,20 @@ impl Encryptor {
             let len = u32::try_from(plaintext.len()).map_err(|_| Error::TooManyFrames)?;
             out.extend_from_slice(&len.to_be_bytes());
         }
-        let data_start = out.len();
-        out.extend_from_slice(plaintext);
         let message_id = self
             .message_id
             .get(..self.suite.message_id_len())
             .ok_or(Error::Crypto)?;
         let aad = BodyAad::new(message_id, part, sequence_number, plaintext.len() as u64);
-        let in_out = out.get_mut(data_start..).ok_or(Error::Crypto)?;
-        let tag = self.key.aead.seal_in_place(iv, aad.as_bytes(), in_out)?;
-        out.extend_from_slice(&tag);
+        let data_start = out.len();
+        out.resize(data_start + plaintext.len() + TAG_LEN, 0);
+        let (data, tag) = out
+            .get_mut(data_start..)
+            .ok_or(Error::Crypto)?
+            .split_at_mut(plaintext.len());
+        self.key
+            .aead
+            .seal_into(iv, aad.as_bytes(), plaintext, data, tag)?;
         if let Some(hash) = self.hash.as_mut() {
             hash.update(out.get(frame_start..).unwrap_or_default());
         }
