@@ -44,19 +44,18 @@ fn seal(
     (frame, iv.to_vec())
 }
 
+/// A message from our writer, with its parsed header and the header's length.
+fn our_message(data: &[u8]) -> (Vec<u8>, Header, usize) {
+    let empty = EncryptionContext::new();
+    let message = encrypt(SUITE, &empty, &empty, FRAME as u32, data, 0).unwrap();
+    let (header, header_len) = Header::from_bytes(&message, None).unwrap();
+    (message, header, header_len)
+}
+
 #[test]
 fn an_empty_final_frame_after_full_frames_is_accepted() {
     let data = plaintext(2 * FRAME);
-    let ours = encrypt(
-        SUITE,
-        &EncryptionContext::new(),
-        &EncryptionContext::new(),
-        FRAME as u32,
-        &data,
-        0,
-    )
-    .unwrap();
-    let (header, header_len) = Header::from_bytes(&ours, None).unwrap();
+    let (ours, header, header_len) = our_message(&data);
     let id = header.message_id();
 
     let mut message = ours[..header_len].to_vec();
@@ -92,16 +91,7 @@ fn an_empty_final_frame_after_full_frames_is_accepted() {
 #[test]
 fn the_net_v4_0_0_header_tag_needs_the_retry() {
     let data = plaintext(50);
-    let ours = encrypt(
-        SUITE,
-        &EncryptionContext::new(),
-        &EncryptionContext::new(),
-        FRAME as u32,
-        &data,
-        0,
-    )
-    .unwrap();
-    let (header, header_len) = Header::from_bytes(&ours, None).unwrap();
+    let (ours, header, header_len) = our_message(&data);
     let body_len = header.body_bytes().len();
 
     let mut aad = header.body_bytes().to_vec();
