@@ -5,5 +5,8 @@
 
 #![expect(clippy::missing_errors_doc, reason = "test support, not a public API")]
 
+pub mod decrypt;
+pub mod keys;
 pub mod messages;
+pub mod skips;
 pub mod vectors;

@@ -13,7 +13,9 @@ use keyward_format::{
 };
 use serde_json::Value;
 
+use crate::decrypt::{DecryptRun, run_manifest};
 use crate::messages::decrypt_with_key;
+use crate::skips::Skips;
 
 /// The results of one vector set.
 #[derive(Debug, Default)]
@@ -38,14 +40,14 @@ impl SetReport {
         }
     }
 
-    fn record(&mut self, id: impl Into<String>, outcome: Result<()>) {
+    pub(crate) fn record(&mut self, id: impl Into<String>, outcome: Result<()>) {
         match outcome {
             Ok(()) => self.passed += 1,
             Err(error) => self.failures.push((id.into(), format!("{error:#}"))),
         }
     }
 
-    fn skip(&mut self, id: impl Into<String>, reason: impl Into<String>) {
+    pub(crate) fn skip(&mut self, id: impl Into<String>, reason: impl Into<String>) {
         self.skipped.push((id.into(), reason.into()));
     }
 }
@@ -73,7 +75,7 @@ pub fn default_root() -> PathBuf {
 }
 
 /// The names of every set [`run_set`] knows.
-pub const SETS: [&str; 3] = ["commitment-kats", "decrypt-oracle", "headers"];
+pub const SETS: [&str; 4] = ["commitment-kats", "decrypt-oracle", "headers", "decrypt"];
 
 /// Runs every set.
 pub fn run_all(root: &Path) -> Result<Vec<SetReport>> {
@@ -91,8 +93,45 @@ pub fn run_set(root: &Path, name: &str) -> Result<Vec<SetReport>> {
         "commitment-kats" => vec![commitment_kats(root)?],
         "decrypt-oracle" => vec![decrypt_oracle(root)?],
         "headers" => headers(root)?,
+        "decrypt" => decrypt_sets(root)?,
         other => bail!("unknown vector set {other:?}; known: {SETS:?}"),
     })
+}
+
+/// Every published decrypt set, through the `Client` with the keyrings of this workspace;
+/// `invalid-Net-4.0.0` twice: it must fail without the .NET 4.0.0 retry and pass with it.
+fn decrypt_sets(root: &Path) -> Result<Vec<SetReport>> {
+    let skips = Skips::load_default()?;
+    let base = root.join("awses-decrypt");
+    let mut reports = Vec::new();
+    for (set, manifest) in [
+        ("dafny-4.1.0", "decrypt-manifest.json"),
+        ("invalid-Net-4.0.0", "manifest.json"),
+        ("python-1.3.5", "decrypt_message.json"),
+        ("v4-Net-4.0.1", "manifest.json"),
+        ("valid-Net-4.0.0", "manifest.json"),
+    ] {
+        let path = base.join(set).join(manifest);
+        if set == "invalid-Net-4.0.0" {
+            let without = DecryptRun {
+                net_v4_0_0_retry: false,
+                expect_failure: true,
+            };
+            reports.push(run_manifest(
+                &format!("decrypt/{set} (retry off, must fail)"),
+                &path,
+                without,
+                &skips,
+            )?);
+        }
+        reports.push(run_manifest(
+            &format!("decrypt/{set}"),
+            &path,
+            DecryptRun::default(),
+            &skips,
+        )?);
+    }
+    Ok(reports)
 }
 
 /// The "Message Format V2" commitment known answers: decrypt each with the given data key;

@@ -3,6 +3,7 @@
 //! spec: data-format/message-footer.md, framework/algorithm-suites.md#signature-algorithm
 
 use core::fmt;
+use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -96,10 +97,11 @@ impl fmt::Debug for SigningKey {
     }
 }
 
-/// An ECDSA public key that verifies message footers.
+/// An ECDSA public key that verifies message footers. Cloning shares the parsed key.
+#[derive(Clone)]
 pub struct VerificationKey {
     algorithm: SignatureAlgorithm,
-    key: EcdsaPublicKey,
+    key: Arc<EcdsaPublicKey>,
 }
 
 impl VerificationKey {
@@ -122,7 +124,7 @@ impl VerificationKey {
     pub fn from_sec1(algorithm: SignatureAlgorithm, point: &[u8]) -> Result<Self> {
         Ok(Self {
             algorithm,
-            key: EcdsaPublicKey::from_sec1(algorithm, point)?,
+            key: Arc::new(EcdsaPublicKey::from_sec1(algorithm, point)?),
         })
     }
 

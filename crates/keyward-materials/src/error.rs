@@ -1,0 +1,117 @@
+//! The error type shared by keyrings and materials managers.
+
+use keyward_format::{AlgorithmSuite, CommitmentPolicy};
+
+/// Everything a keyring or a materials manager can fail with.
+///
+/// User-written keyrings and managers that need an error of their own use [`Error::Other`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An error of the message format (for example an oversized encryption context).
+    #[error(transparent)]
+    Format(#[from] keyward_format::Error),
+
+    /// The commitment policy does not allow the suite.
+    #[error("commitment policy {policy:?} does not allow algorithm suite {suite:?}")]
+    CommitmentPolicy {
+        /// The policy in force.
+        policy: CommitmentPolicy,
+        /// The refused suite.
+        suite: AlgorithmSuite,
+    },
+
+    /// A caller's encryption context uses a key reserved for the SDK (`aws-crypto-…`).
+    #[error("encryption context key {0:?} is reserved for the SDK")]
+    ReservedEncryptionContextKey(String),
+
+    /// A required encryption-context key is missing.
+    #[error("required encryption context key {0:?} is missing")]
+    MissingRequiredEncryptionContextKey(String),
+
+    /// A reproduced encryption context disagrees with the message's.
+    #[error("encryption context value for {key:?} differs from the message's")]
+    EncryptionContextMismatch {
+        /// The key whose values differ.
+        key: String,
+    },
+
+    /// The materials already hold a data key where none may be.
+    #[error("the materials already hold a plaintext data key")]
+    DataKeyAlreadyPresent,
+
+    /// The materials hold no data key where one is needed.
+    #[error("the materials hold no plaintext data key")]
+    MissingDataKey,
+
+    /// A data key does not have the suite's length.
+    #[error("data key is {actual} bytes, the suite needs {expected}")]
+    DataKeyLength {
+        /// The suite's key-derivation input length.
+        expected: usize,
+        /// The length found.
+        actual: usize,
+    },
+
+    /// The keyring produced no encrypted data key.
+    #[error("the keyring produced no encrypted data key")]
+    NoEncryptedDataKeys,
+
+    /// The materials carry more encrypted data keys than the client allows.
+    #[error("the materials hold {count} encrypted data keys, limit {max}")]
+    TooManyEncryptedDataKeys {
+        /// How many the materials hold.
+        count: usize,
+        /// The configured maximum.
+        max: u16,
+    },
+
+    /// No encrypted data key could be decrypted. Holds the error of every attempt.
+    #[error("unable to decrypt any encrypted data key ({} attempts failed)", .0.len())]
+    UnableToDecrypt(Vec<Error>),
+
+    /// An encrypted data key matched the keyring but did not decrypt.
+    #[error("encrypted data key from provider {provider_id:?} did not decrypt")]
+    UnwrapFailed {
+        /// The EDK's provider id.
+        provider_id: String,
+    },
+
+    /// A key or keyring configuration is invalid.
+    #[error("invalid keyring configuration: {0}")]
+    InvalidConfiguration(&'static str),
+
+    /// A wrapping key could not be parsed.
+    #[error("invalid {kind} key: {reason}")]
+    InvalidKey {
+        /// What kind of key (`"RSA public"`, `"AES wrapping"`, …).
+        kind: &'static str,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+
+    /// The keyring cannot perform this operation (an RSA keyring without a public key cannot
+    /// encrypt, a discovery keyring never encrypts, …).
+    #[error("this keyring cannot {0}")]
+    OperationNotSupported(&'static str),
+
+    /// Signing key or verification key missing, unexpected, or malformed.
+    #[error("algorithm suite {suite:#06x} {problem}")]
+    SignatureKey {
+        /// The suite id.
+        suite: u16,
+        /// What is wrong.
+        problem: &'static str,
+    },
+
+    /// The cryptographic backend failed.
+    #[error("cryptographic backend failure")]
+    Crypto,
+
+    /// An error from a keyring or manager written outside keyward.
+    #[error(transparent)]
+    Other(Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// The result type of this crate.
+pub type Result<T, E = Error> = core::result::Result<T, E>;

@@ -1,0 +1,35 @@
+#![doc = include_str!("../README.md")]
+#![doc(test(attr(deny(warnings))))]
+
+mod crypto;
+mod default_manager;
+mod error;
+mod keyring;
+mod materials;
+mod multi;
+mod pem;
+mod raw_aes;
+mod raw_rsa;
+mod required_context;
+mod secret;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use async_trait::async_trait;
+pub use keyward_format::{
+    AlgorithmSuite, CommitmentPolicy, EncryptedDataKey, EncryptionContext, SigningKey,
+    VerificationKey,
+};
+
+pub use crate::crypto::RsaPadding;
+pub use crate::default_manager::DefaultMaterialsManager;
+pub use crate::error::{Error, Result};
+pub use crate::keyring::{Keyring, MaterialsManager};
+pub use crate::materials::{
+    DecryptionMaterials, DecryptionRequest, EncryptionMaterials, EncryptionRequest,
+};
+pub use crate::multi::MultiKeyring;
+pub use crate::raw_aes::RawAesKeyring;
+pub use crate::raw_rsa::{RawRsaKeyring, RawRsaKeyringBuilder};
+pub use crate::required_context::RequiredContextMaterialsManager;
+pub use crate::secret::{DataKey, WrappingKey};

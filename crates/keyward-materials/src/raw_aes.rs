@@ -1,0 +1,145 @@
+//! The raw AES keyring: wraps data keys with a local AES-GCM key.
+//!
+//! spec: framework/raw-aes-keyring.md
+
+use core::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use keyward_format::EncryptedDataKey;
+
+use crate::crypto::{IV_LEN, TAG_LEN, aes_gcm_unwrap, aes_gcm_wrap, random_array};
+use crate::error::{Error, Result};
+use crate::keyring::Keyring;
+use crate::materials::{DecryptionMaterials, EncryptionMaterials};
+use crate::secret::{DataKey, WrappingKey};
+
+/// Wraps data keys with AES-GCM under a local 128-, 192- or 256-bit key, binding the
+/// encryption context as AAD. Interoperates with every official raw AES keyring.
+pub struct RawAesKeyring {
+    namespace: String,
+    name: String,
+    key: WrappingKey,
+}
+
+impl RawAesKeyring {
+    /// A keyring with a key namespace (the EDK provider id), a key name and the wrapping key.
+    ///
+    /// # Errors
+    /// [`Error::InvalidKey`] for a key that is not 16, 24 or 32 bytes;
+    /// [`Error::InvalidConfiguration`] for a namespace reserved for AWS KMS keyrings.
+    pub fn new(
+        namespace: impl Into<String>,
+        name: impl Into<String>,
+        key: WrappingKey,
+    ) -> Result<Self> {
+        let namespace = namespace.into();
+        if !matches!(key.len(), 16 | 24 | 32) {
+            return Err(Error::InvalidKey {
+                kind: "AES wrapping",
+                reason: "must be 16, 24 or 32 bytes",
+            });
+        }
+        if namespace.starts_with("aws-kms") {
+            return Err(Error::InvalidConfiguration(
+                "the key namespace may not start with \"aws-kms\"",
+            ));
+        }
+        Ok(Self {
+            namespace,
+            name: name.into(),
+            key,
+        })
+    }
+
+    /// The key namespace.
+    pub fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
+    /// The key name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Provider info: `name ‖ u32 tag bits (128) ‖ u32 IV length (12) ‖ IV`.
+    fn provider_info(&self, iv: &[u8; IV_LEN]) -> Vec<u8> {
+        let mut info = Vec::with_capacity(self.name.len() + 8 + IV_LEN);
+        info.extend_from_slice(self.name.as_bytes());
+        info.extend_from_slice(&(TAG_LEN as u32 * 8).to_be_bytes());
+        info.extend_from_slice(&(IV_LEN as u32).to_be_bytes());
+        info.extend_from_slice(iv);
+        info
+    }
+
+    /// The IV of an EDK this keyring wrote, or `None` to skip the EDK.
+    fn iv_of(&self, edk: &EncryptedDataKey) -> Option<[u8; IV_LEN]> {
+        let info = edk.provider_info();
+        let rest = info.strip_prefix(self.name.as_bytes())?;
+        if edk.provider_id() != self.namespace || rest.len() != 8 + IV_LEN {
+            return None;
+        }
+        let (lengths, iv) = rest.split_at(8);
+        if lengths != [0, 0, 0, 128, 0, 0, 0, 12] {
+            return None;
+        }
+        iv.try_into().ok()
+    }
+}
+
+#[async_trait]
+impl Keyring for RawAesKeyring {
+    async fn on_encrypt(&self, materials: EncryptionMaterials) -> Result<EncryptionMaterials> {
+        let materials = match materials.data_key() {
+            Some(_) => materials,
+            None => {
+                let key = DataKey::generate(materials.suite().data_key_len())?;
+                materials.with_data_key(Arc::new(key))?
+            }
+        };
+        let data_key = materials.data_key().ok_or(Error::MissingDataKey)?;
+        let aad = materials.encryption_context().to_canonical_bytes()?;
+        let iv = random_array::<IV_LEN>()?;
+        let wrapped = aes_gcm_wrap(self.key.expose_secret(), iv, &aad, data_key.expose_secret())?;
+        let edk = EncryptedDataKey::new(self.namespace.clone(), self.provider_info(&iv), wrapped)?;
+        Ok(materials.with_encrypted_data_key(edk))
+    }
+
+    async fn on_decrypt(
+        &self,
+        materials: DecryptionMaterials,
+        encrypted_data_keys: &[EncryptedDataKey],
+    ) -> Result<DecryptionMaterials> {
+        if materials.data_key().is_some() {
+            return Err(Error::DataKeyAlreadyPresent);
+        }
+        let aad = materials.encryption_context().to_canonical_bytes()?;
+        let mut errors = Vec::new();
+        for edk in encrypted_data_keys {
+            let Some(iv) = self.iv_of(edk) else { continue };
+            match aes_gcm_unwrap(self.key.expose_secret(), iv, &aad, edk.ciphertext())? {
+                Some(key) => match materials
+                    .clone()
+                    .with_data_key(Arc::new(DataKey::from_slice(&key)))
+                {
+                    Ok(materials) => return Ok(materials),
+                    Err(error) => errors.push(error),
+                },
+                None => errors.push(Error::UnwrapFailed {
+                    provider_id: edk.provider_id().to_owned(),
+                }),
+            }
+        }
+        Err(Error::UnableToDecrypt(errors))
+    }
+}
+
+impl fmt::Debug for RawAesKeyring {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RawAesKeyring")
+            .field("namespace", &self.namespace)
+            .field("name", &self.name)
+            .field("key", &self.key)
+            .finish()
+    }
+}

@@ -1,0 +1,187 @@
+//! The raw RSA keyring: wraps data keys with a local RSA key pair.
+//!
+//! spec: framework/raw-rsa-keyring.md
+
+use core::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use keyward_format::EncryptedDataKey;
+
+use crate::crypto::{RsaPadding, RsaPrivateKey, RsaPublicKey};
+use crate::error::{Error, Result};
+use crate::keyring::Keyring;
+use crate::materials::{DecryptionMaterials, EncryptionMaterials};
+use crate::pem;
+use crate::secret::DataKey;
+
+/// Wraps data keys with RSA (PKCS #1 v1.5 or OAEP). Encrypting needs the public key, decrypting
+/// the private key; RSA binds no encryption context.
+pub struct RawRsaKeyring {
+    namespace: String,
+    name: String,
+    padding: RsaPadding,
+    public_key: Option<RsaPublicKey>,
+    private_key: Option<RsaPrivateKey>,
+}
+
+/// Builds a [`RawRsaKeyring`] from PEM keys.
+#[derive(Debug)]
+#[must_use]
+pub struct RawRsaKeyringBuilder {
+    namespace: String,
+    name: String,
+    padding: RsaPadding,
+    public_key: Option<Vec<u8>>,
+    private_key: Option<zeroize::Zeroizing<Vec<u8>>>,
+    error: Option<Error>,
+}
+
+impl RawRsaKeyring {
+    /// Starts a keyring with its key namespace (the EDK provider id), key name and padding.
+    pub fn builder(
+        namespace: impl Into<String>,
+        name: impl Into<String>,
+        padding: RsaPadding,
+    ) -> RawRsaKeyringBuilder {
+        RawRsaKeyringBuilder {
+            namespace: namespace.into(),
+            name: name.into(),
+            padding,
+            public_key: None,
+            private_key: None,
+            error: None,
+        }
+    }
+}
+
+impl RawRsaKeyringBuilder {
+    /// The public key (needed to encrypt), as a `PUBLIC KEY` (SPKI) or `RSA PUBLIC KEY`
+    /// (PKCS #1) PEM block.
+    pub fn public_key_pem(mut self, pem: &str) -> Self {
+        match pem::public_key_der(pem) {
+            Ok(der) => self.public_key = Some(der),
+            Err(error) => self.error = Some(error),
+        }
+        self
+    }
+
+    /// The private key (needed to decrypt), as a `PRIVATE KEY` (PKCS #8) or `RSA PRIVATE KEY`
+    /// (PKCS #1) PEM block. The public key is never derived from it: encrypting needs
+    /// [`RawRsaKeyringBuilder::public_key_pem`].
+    pub fn private_key_pem(mut self, pem: &str) -> Self {
+        match pem::private_key_der(pem) {
+            Ok(der) => self.private_key = Some(der),
+            Err(error) => self.error = Some(error),
+        }
+        self
+    }
+
+    /// Parses the keys.
+    ///
+    /// # Errors
+    /// [`Error::InvalidKey`] for a key that does not parse, [`Error::InvalidConfiguration`]
+    /// without any key or with a namespace reserved for AWS KMS keyrings.
+    pub fn build(self) -> Result<RawRsaKeyring> {
+        if let Some(error) = self.error {
+            return Err(error);
+        }
+        if self.public_key.is_none() && self.private_key.is_none() {
+            return Err(Error::InvalidConfiguration(
+                "a raw RSA keyring needs a public or a private key",
+            ));
+        }
+        if self.namespace.starts_with("aws-kms") {
+            return Err(Error::InvalidConfiguration(
+                "the key namespace may not start with \"aws-kms\"",
+            ));
+        }
+        Ok(RawRsaKeyring {
+            public_key: self
+                .public_key
+                .as_deref()
+                .map(RsaPublicKey::from_spki_der)
+                .transpose()?,
+            private_key: self
+                .private_key
+                .as_deref()
+                .map(|der| RsaPrivateKey::from_pkcs8_der(der))
+                .transpose()?,
+            namespace: self.namespace,
+            name: self.name,
+            padding: self.padding,
+        })
+    }
+}
+
+#[async_trait]
+impl Keyring for RawRsaKeyring {
+    async fn on_encrypt(&self, materials: EncryptionMaterials) -> Result<EncryptionMaterials> {
+        let public_key = self
+            .public_key
+            .as_ref()
+            .ok_or(Error::OperationNotSupported("encrypt without a public key"))?;
+        let materials = match materials.data_key() {
+            Some(_) => materials,
+            None => {
+                let key = DataKey::generate(materials.suite().data_key_len())?;
+                materials.with_data_key(Arc::new(key))?
+            }
+        };
+        let data_key = materials.data_key().ok_or(Error::MissingDataKey)?;
+        let wrapped = public_key.encrypt(self.padding, data_key.expose_secret())?;
+        let edk = EncryptedDataKey::new(
+            self.namespace.clone(),
+            self.name.as_bytes().to_vec(),
+            wrapped,
+        )?;
+        Ok(materials.with_encrypted_data_key(edk))
+    }
+
+    async fn on_decrypt(
+        &self,
+        materials: DecryptionMaterials,
+        encrypted_data_keys: &[EncryptedDataKey],
+    ) -> Result<DecryptionMaterials> {
+        if materials.data_key().is_some() {
+            return Err(Error::DataKeyAlreadyPresent);
+        }
+        let private_key = self
+            .private_key
+            .as_ref()
+            .ok_or(Error::OperationNotSupported(
+                "decrypt without a private key",
+            ))?;
+        let mut errors = Vec::new();
+        for edk in encrypted_data_keys {
+            if edk.provider_id() != self.namespace || edk.provider_info() != self.name.as_bytes() {
+                continue;
+            }
+            match private_key.decrypt(self.padding, edk.ciphertext()) {
+                Some(key) => match materials
+                    .clone()
+                    .with_data_key(Arc::new(DataKey::from_slice(&key)))
+                {
+                    Ok(materials) => return Ok(materials),
+                    Err(error) => errors.push(error),
+                },
+                None => errors.push(Error::UnwrapFailed {
+                    provider_id: edk.provider_id().to_owned(),
+                }),
+            }
+        }
+        Err(Error::UnableToDecrypt(errors))
+    }
+}
+
+impl fmt::Debug for RawRsaKeyring {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RawRsaKeyring")
+            .field("namespace", &self.namespace)
+            .field("name", &self.name)
+            .field("padding", &self.padding)
+            .field("can_encrypt", &self.public_key.is_some())
+            .field("can_decrypt", &self.private_key.is_some())
+            .finish()
+    }
+}

@@ -1,0 +1,484 @@
+//! The `Client`: materials → engine, for whole buffers and for streams.
+//!
+//! spec: client-apis/encrypt.md, client-apis/decrypt.md, client-apis/client.md
+
+use core::num::NonZeroU16;
+use std::sync::Arc;
+
+use keyward_format::{
+    AlgorithmSuite, CommitmentPolicy, DecryptOptions, Decryptor, EncryptParams, EncryptedDataKey,
+    EncryptionContext, Encryptor, FrameLength, Header,
+};
+use keyward_materials::{
+    DecryptionRequest, DefaultMaterialsManager, EncryptionMaterials, EncryptionRequest, Keyring,
+    MaterialsManager,
+};
+use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
+
+use crate::error::{Error, Result};
+
+/// Encrypts and decrypts AWS Encryption SDK messages with one materials manager.
+///
+/// Cheap to clone; every clone shares the manager.
+///
+/// ```
+/// use keyward::materials::{RawAesKeyring, WrappingKey};
+/// use keyward::{Client, EncryptionContext};
+///
+/// # async fn run() -> Result<(), keyward::Error> {
+/// let keyring = RawAesKeyring::new("my-namespace", "my-key", WrappingKey::new(vec![7; 32]))?;
+/// let client = Client::new(keyring);
+/// let context = EncryptionContext::from([("purpose", "example")]);
+/// let ciphertext = client.encrypt(b"hello", &context).await?;
+/// let decrypted = client.decrypt(&ciphertext).await?;
+/// assert_eq!(decrypted.plaintext(), b"hello");
+/// assert_eq!(decrypted.info().encryption_context().get("purpose"), Some("example"));
+/// # Ok(())
+/// # }
+/// # tokio::runtime::Runtime::new().unwrap().block_on(run()).unwrap();
+/// ```
+#[derive(Clone, Debug)]
+pub struct Client {
+    manager: Arc<dyn MaterialsManager>,
+    commitment_policy: CommitmentPolicy,
+    frame_length: FrameLength,
+    suite: Option<AlgorithmSuite>,
+    max_encrypted_data_keys: Option<NonZeroU16>,
+    net_v4_0_0_retry: bool,
+}
+
+/// Configures a [`Client`].
+#[derive(Debug)]
+#[must_use]
+pub struct ClientBuilder {
+    client: Client,
+}
+
+impl Client {
+    /// A client with the default settings over a default materials manager for `keyring`.
+    pub fn new(keyring: impl Keyring + 'static) -> Self {
+        Self::builder(DefaultMaterialsManager::new(keyring)).build()
+    }
+
+    /// Starts a client over any materials manager (a caching or required-context manager, …).
+    pub fn builder(manager: impl MaterialsManager + 'static) -> ClientBuilder {
+        Self::builder_from_arc(Arc::new(manager))
+    }
+
+    /// Starts a client over a shared materials manager.
+    pub fn builder_from_arc(manager: Arc<dyn MaterialsManager>) -> ClientBuilder {
+        ClientBuilder {
+            client: Self {
+                manager,
+                commitment_policy: CommitmentPolicy::RequireEncryptRequireDecrypt,
+                frame_length: FrameLength::DEFAULT,
+                suite: None,
+                max_encrypted_data_keys: None,
+                net_v4_0_0_retry: true,
+            },
+        }
+    }
+
+    /// The commitment policy.
+    pub fn commitment_policy(&self) -> CommitmentPolicy {
+        self.commitment_policy
+    }
+
+    /// Encrypts a whole plaintext.
+    ///
+    /// # Errors
+    /// [`Error::ReservedEncryptionContextKey`], a materials error (commitment policy, keyring
+    /// failure), or [`keyward_format::Error::TooManyEncryptedDataKeys`].
+    pub async fn encrypt(&self, plaintext: &[u8], context: &EncryptionContext) -> Result<Vec<u8>> {
+        let materials = self
+            .encryption_materials(context, Some(plaintext.len() as u64))
+            .await?;
+        let mut out = Vec::with_capacity(plaintext.len() + plaintext.len() / 64 + 1024);
+        let mut encryptor = self.start_encryptor(&materials, &mut out)?;
+        encryptor.update(plaintext, &mut out)?;
+        encryptor.finish(&mut out)?;
+        Ok(out)
+    }
+
+    /// Decrypts a whole message. Nothing is returned unless the whole message authenticates.
+    ///
+    /// # Errors
+    /// A malformed or tampered message, a policy violation, or no decryptable data key.
+    pub async fn decrypt(&self, ciphertext: &[u8]) -> Result<Decrypted> {
+        self.decrypt_inner(ciphertext, None).await
+    }
+
+    /// Decrypts a whole message, checking `reproduced` against its encryption context and
+    /// supplying the pairs the writer authenticated without storing (required context).
+    ///
+    /// # Errors
+    /// As [`Client::decrypt`], and a context that disagrees with the message's.
+    pub async fn decrypt_with_context(
+        &self,
+        ciphertext: &[u8],
+        reproduced: &EncryptionContext,
+    ) -> Result<Decrypted> {
+        self.decrypt_inner(ciphertext, Some(reproduced)).await
+    }
+
+    /// Encrypts from a reader to a writer, frame by frame, holding at most one frame of
+    /// plaintext and the read buffer in memory.
+    ///
+    /// `plaintext_len` declares the length when the caller knows it (a caching manager then
+    /// may reuse a data key); the stream fails if the input is longer.
+    ///
+    /// # Errors
+    /// As [`Client::encrypt`], I/O errors, and [`Error::PlaintextLengthExceeded`].
+    pub async fn encrypt_stream<R, W>(
+        &self,
+        mut reader: R,
+        mut writer: W,
+        context: &EncryptionContext,
+        plaintext_len: Option<u64>,
+    ) -> Result<MessageInfo>
+    where
+        R: AsyncRead + Unpin + Send,
+        W: AsyncWrite + Unpin + Send,
+    {
+        let materials = self.encryption_materials(context, plaintext_len).await?;
+        let mut out = Vec::with_capacity(STREAM_CHUNK + STREAM_CHUNK / 64 + 1024);
+        let mut encryptor = self.start_encryptor(&materials, &mut out)?;
+        let header = Header::from_bytes(&out, None)?.0;
+        let mut chunk = vec![0u8; STREAM_CHUNK];
+        let mut total = 0u64;
+        loop {
+            let read = reader.read(&mut chunk).await?;
+            if read == 0 {
+                break;
+            }
+            total += read as u64;
+            if plaintext_len.is_some_and(|declared| total > declared) {
+                return Err(Error::PlaintextLengthExceeded {
+                    declared: plaintext_len.unwrap_or_default(),
+                });
+            }
+            encryptor.update(chunk.get(..read).unwrap_or_default(), &mut out)?;
+            writer.write_all(&out).await?;
+            out.clear();
+        }
+        encryptor.finish(&mut out)?;
+        writer.write_all(&out).await?;
+        writer.flush().await?;
+        Ok(MessageInfo::from_header(&header, total))
+    }
+
+    /// Decrypts from a reader to a writer, frame by frame.
+    ///
+    /// Each frame's plaintext is written once its tag verifies. For signed messages the final
+    /// frame is written only after the signature verifies, but earlier frames have been
+    /// written by then: write to a place the caller can discard on error, or use
+    /// [`StreamOptions::unsigned_only`], which refuses signed messages before any plaintext.
+    ///
+    /// # Errors
+    /// As [`Client::decrypt`], and I/O errors.
+    pub async fn decrypt_stream<R, W>(
+        &self,
+        mut reader: R,
+        mut writer: W,
+        options: StreamOptions<'_>,
+    ) -> Result<MessageInfo>
+    where
+        R: AsyncRead + Unpin + Send,
+        W: AsyncWrite + Unpin + Send,
+    {
+        let mut decryptor =
+            Decryptor::new(self.decrypt_options().unsigned_only(options.unsigned_only));
+        let mut chunk = vec![0u8; STREAM_CHUNK];
+        let mut out = Vec::with_capacity(STREAM_CHUNK + 8192);
+        let mut header = None;
+        let mut total = 0u64;
+        loop {
+            let read = reader.read(&mut chunk).await?;
+            let mut input = chunk.get(..read).unwrap_or_default();
+            if header.is_none() {
+                if read == 0 {
+                    return Err(keyward_format::Error::Truncated.into());
+                }
+                let Some(parsed) = decryptor.read_header(&mut input)? else {
+                    continue;
+                };
+                let parsed = parsed.clone();
+                self.begin_body(&mut decryptor, &parsed, options.reproduced_context)
+                    .await?;
+                header = Some(parsed);
+            }
+            if read == 0 {
+                break;
+            }
+            decryptor.decrypt(&mut input, &mut out)?;
+            total += out.len() as u64;
+            writer.write_all(&out).await?;
+            out.clear();
+        }
+        decryptor.finish()?;
+        writer.flush().await?;
+        let header = header.ok_or(keyward_format::Error::Truncated)?;
+        Ok(MessageInfo::from_header(&header, total))
+    }
+
+    async fn encryption_materials(
+        &self,
+        context: &EncryptionContext,
+        plaintext_len: Option<u64>,
+    ) -> Result<EncryptionMaterials> {
+        if let Some(reserved) = context.reserved_key() {
+            return Err(Error::ReservedEncryptionContextKey(reserved.to_owned()));
+        }
+        let mut request = EncryptionRequest::new(context.clone(), self.commitment_policy);
+        request.suite = self.suite;
+        request.max_plaintext_length = plaintext_len;
+        let materials = self.manager.get_encryption_materials(request).await?;
+        let suite = materials.suite();
+        if !self.commitment_policy.allows_encrypt(suite) {
+            return Err(keyward_materials::Error::CommitmentPolicy {
+                policy: self.commitment_policy,
+                suite,
+            }
+            .into());
+        }
+        if let Some(max) = self.max_encrypted_data_keys {
+            let count = materials.encrypted_data_keys().len();
+            if count > usize::from(max.get()) {
+                return Err(keyward_format::Error::TooManyEncryptedDataKeys {
+                    count,
+                    max: max.get(),
+                }
+                .into());
+            }
+        }
+        Ok(materials)
+    }
+
+    fn start_encryptor(
+        &self,
+        materials: &EncryptionMaterials,
+        out: &mut Vec<u8>,
+    ) -> Result<Encryptor> {
+        let data_key = materials
+            .data_key()
+            .ok_or(keyward_materials::Error::MissingDataKey)?;
+        let required = materials.required_encryption_context_keys();
+        let (authenticated, stored): (Vec<_>, Vec<_>) = materials
+            .encryption_context()
+            .iter()
+            .partition(|(key, _)| required.contains(*key));
+        let stored: EncryptionContext = stored.into_iter().collect();
+        let authenticated: EncryptionContext = authenticated.into_iter().collect();
+        let mut params = EncryptParams::new(
+            materials.suite(),
+            data_key.expose_secret(),
+            materials.encrypted_data_keys(),
+        )
+        .encryption_context(&stored)
+        .required_encryption_context(&authenticated)
+        .frame_length(self.frame_length);
+        if let Some(key) = materials.signing_key() {
+            params = params.signing_key(key.clone());
+        }
+        Ok(Encryptor::start(params, out)?)
+    }
+
+    async fn decrypt_inner(
+        &self,
+        ciphertext: &[u8],
+        reproduced: Option<&EncryptionContext>,
+    ) -> Result<Decrypted> {
+        let mut decryptor = Decryptor::new(self.decrypt_options());
+        let mut input = ciphertext;
+        let header = decryptor
+            .read_header(&mut input)?
+            .ok_or(keyward_format::Error::Truncated)?
+            .clone();
+        self.begin_body(&mut decryptor, &header, reproduced).await?;
+        let mut plaintext = Vec::with_capacity(input.len());
+        decryptor.decrypt(&mut input, &mut plaintext)?;
+        decryptor.finish()?;
+        let info = MessageInfo::from_header(&header, plaintext.len() as u64);
+        Ok(Decrypted { plaintext, info })
+    }
+
+    async fn begin_body(
+        &self,
+        decryptor: &mut Decryptor,
+        header: &Header,
+        reproduced: Option<&EncryptionContext>,
+    ) -> Result<()> {
+        let mut request = DecryptionRequest::new(
+            header.suite(),
+            self.commitment_policy,
+            header.encrypted_data_keys().to_vec(),
+            header.encryption_context().clone(),
+        );
+        request.reproduced_encryption_context = reproduced.cloned();
+        let materials = self.manager.decrypt_materials(request).await?;
+        let data_key = materials
+            .data_key()
+            .ok_or(keyward_materials::Error::MissingDataKey)?;
+        decryptor.begin_body(
+            data_key.expose_secret(),
+            &materials.required_encryption_context(),
+            materials.verification_key().cloned(),
+        )?;
+        Ok(())
+    }
+
+    fn decrypt_options(&self) -> DecryptOptions {
+        let mut options = DecryptOptions::new()
+            .commitment_policy(self.commitment_policy)
+            .net_v4_0_0_retry(self.net_v4_0_0_retry);
+        if let Some(max) = self.max_encrypted_data_keys {
+            options = options.max_encrypted_data_keys(max);
+        }
+        options
+    }
+}
+
+impl ClientBuilder {
+    /// The commitment policy. Default: require-encrypt-require-decrypt.
+    pub fn commitment_policy(mut self, policy: CommitmentPolicy) -> Self {
+        self.client.commitment_policy = policy;
+        self
+    }
+
+    /// The frame length. Default: 4096 bytes.
+    pub fn frame_length(mut self, frame_length: FrameLength) -> Self {
+        self.client.frame_length = frame_length;
+        self
+    }
+
+    /// The suite to encrypt with. Default: the commitment policy's default (0x0578 unless
+    /// the policy forbids commitment).
+    pub fn suite(mut self, suite: AlgorithmSuite) -> Self {
+        self.client.suite = Some(suite);
+        self
+    }
+
+    /// The most encrypted data keys a message may carry, on encrypt and on decrypt.
+    /// Default: no limit.
+    pub fn max_encrypted_data_keys(mut self, max: NonZeroU16) -> Self {
+        self.client.max_encrypted_data_keys = Some(max);
+        self
+    }
+
+    /// Whether to accept messages written by ESDK-NET 4.0.0 (a retry with its two deviations
+    /// after a header-authentication failure). Default: on, as in the official SDKs.
+    pub fn net_v4_0_0_retry(mut self, retry: bool) -> Self {
+        self.client.net_v4_0_0_retry = retry;
+        self
+    }
+
+    /// The client.
+    pub fn build(self) -> Client {
+        self.client
+    }
+}
+
+/// Options of [`Client::decrypt_stream`].
+#[derive(Clone, Copy, Debug, Default)]
+#[non_exhaustive]
+pub struct StreamOptions<'a> {
+    /// The reproduced encryption context, as in [`Client::decrypt_with_context`].
+    pub reproduced_context: Option<&'a EncryptionContext>,
+    /// Refuse signed messages right after the header.
+    pub unsigned_only: bool,
+}
+
+impl<'a> StreamOptions<'a> {
+    /// With a reproduced encryption context.
+    pub fn reproduced_context(mut self, context: &'a EncryptionContext) -> Self {
+        self.reproduced_context = Some(context);
+        self
+    }
+
+    /// Refusing signed messages right after the header.
+    pub fn unsigned_only(mut self) -> Self {
+        self.unsigned_only = true;
+        self
+    }
+}
+
+/// A decrypted message: the plaintext and what a caller should check about it.
+#[derive(Debug)]
+pub struct Decrypted {
+    plaintext: Vec<u8>,
+    info: MessageInfo,
+}
+
+impl Decrypted {
+    /// The plaintext.
+    pub fn plaintext(&self) -> &[u8] {
+        &self.plaintext
+    }
+
+    /// Takes the plaintext.
+    pub fn into_plaintext(self) -> Vec<u8> {
+        self.plaintext
+    }
+
+    /// The message's suite, context and key providers.
+    pub fn info(&self) -> &MessageInfo {
+        &self.info
+    }
+}
+
+/// What a message says about itself (from its authenticated header).
+#[derive(Clone, Debug)]
+pub struct MessageInfo {
+    suite: AlgorithmSuite,
+    encryption_context: EncryptionContext,
+    encrypted_data_keys: Vec<EncryptedDataKey>,
+    frame_length: u32,
+    plaintext_len: u64,
+}
+
+impl MessageInfo {
+    fn from_header(header: &Header, plaintext_len: u64) -> Self {
+        Self {
+            suite: header.suite(),
+            encryption_context: header.encryption_context().clone(),
+            encrypted_data_keys: header.encrypted_data_keys().to_vec(),
+            frame_length: header.frame_length(),
+            plaintext_len,
+        }
+    }
+
+    /// The algorithm suite.
+    pub fn suite(&self) -> AlgorithmSuite {
+        self.suite
+    }
+
+    /// The encryption context stored in the header (required-context pairs are not stored).
+    pub fn encryption_context(&self) -> &EncryptionContext {
+        &self.encryption_context
+    }
+
+    /// The encrypted data keys.
+    pub fn encrypted_data_keys(&self) -> &[EncryptedDataKey] {
+        &self.encrypted_data_keys
+    }
+
+    /// The key provider ids, one per encrypted data key.
+    pub fn provider_ids(&self) -> impl Iterator<Item = &str> {
+        self.encrypted_data_keys
+            .iter()
+            .map(EncryptedDataKey::provider_id)
+    }
+
+    /// The frame length (0 for a non-framed body).
+    pub fn frame_length(&self) -> u32 {
+        self.frame_length
+    }
+
+    /// The plaintext length.
+    pub fn plaintext_len(&self) -> u64 {
+        self.plaintext_len
+    }
+}
+
+/// How much a stream reads at a time.
+const STREAM_CHUNK: usize = 64 * 1024;

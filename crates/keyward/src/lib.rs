@@ -1,0 +1,21 @@
+#![doc = include_str!("../README.md")]
+#![doc(test(attr(deny(warnings))))]
+
+mod client;
+mod error;
+
+/// The message format engine ([`keyward_format`]).
+pub mod format {
+    pub use keyward_format::*;
+}
+
+/// Keyrings, materials managers and secret types ([`keyward_materials`]).
+pub mod materials {
+    pub use keyward_materials::*;
+}
+
+pub use keyward_format::{AlgorithmSuite, CommitmentPolicy, EncryptionContext, FrameLength};
+pub use keyward_materials::{Keyring, MaterialsManager, async_trait};
+
+pub use crate::client::{Client, ClientBuilder, Decrypted, MessageInfo, StreamOptions};
+pub use crate::error::{Error, Result};
