@@ -206,7 +206,13 @@ impl Keys {
                 };
                 let builder = RawRsaKeyring::builder(namespace, key_name, padding);
                 let builder = match self.key(name)?["type"].as_str() {
-                    Some("private") => builder.private_key_pem(&material),
+                    // A private key can encrypt too when the manifest holds its public twin.
+                    Some("private") => match self.public_twin(name) {
+                        Some(twin) => builder
+                            .private_key_pem(&material)
+                            .public_key_pem(&self.material(&twin)?),
+                        None => builder.private_key_pem(&material),
+                    },
                     Some("public") => builder.public_key_pem(&material),
                     other => bail!("RSA key {name:?} of type {other:?}"),
                 };

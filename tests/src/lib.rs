@@ -6,6 +6,7 @@
 #![expect(clippy::missing_errors_doc, reason = "test support, not a public API")]
 
 pub mod decrypt;
+pub mod encrypt;
 pub mod keys;
 pub mod messages;
 pub mod skips;

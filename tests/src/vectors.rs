@@ -75,7 +75,13 @@ pub fn default_root() -> PathBuf {
 }
 
 /// The names of every set [`run_set`] knows.
-pub const SETS: [&str; 4] = ["commitment-kats", "decrypt-oracle", "headers", "decrypt"];
+pub const SETS: [&str; 5] = [
+    "commitment-kats",
+    "decrypt-oracle",
+    "headers",
+    "awses-decrypt",
+    "awses-encrypt",
+];
 
 /// Runs every set.
 pub fn run_all(root: &Path) -> Result<Vec<SetReport>> {
@@ -93,7 +99,8 @@ pub fn run_set(root: &Path, name: &str) -> Result<Vec<SetReport>> {
         "commitment-kats" => vec![commitment_kats(root)?],
         "decrypt-oracle" => vec![decrypt_oracle(root)?],
         "headers" => headers(root)?,
-        "decrypt" => decrypt_sets(root)?,
+        "awses-decrypt" => decrypt_sets(root)?,
+        "awses-encrypt" => encrypt_sets(root)?,
         other => bail!("unknown vector set {other:?}; known: {SETS:?}"),
     })
 }
@@ -132,6 +139,51 @@ fn decrypt_sets(root: &Path) -> Result<Vec<SetReport>> {
         )?);
     }
     Ok(reports)
+}
+
+/// The two encrypt manifests (the Dafny ESDK's v5 and the framework's canonical v2): every
+/// offline scenario is encrypted into a decrypt set under `target/vectors/`, which is then
+/// decrypted in full.
+fn encrypt_sets(root: &Path) -> Result<Vec<SetReport>> {
+    let skips = Skips::load_default()?;
+    let mut reports = Vec::new();
+    for (name, manifest) in [
+        (
+            "dafny-esdk-4.x",
+            "manifests/dafny-esdk-4.x/encrypt-manifest.json",
+        ),
+        (
+            "framework-canonical",
+            "manifests/framework-canonical/0003-awses-message-encryption.v2.json",
+        ),
+    ] {
+        let out = output_root().join(name);
+        if out.exists() {
+            std::fs::remove_dir_all(&out)?;
+        }
+        reports.push(crate::encrypt::run_manifest(
+            &format!("encrypt/{name}"),
+            &root.join(manifest),
+            &out,
+            &skips,
+        )?);
+        let written = out.join("manifest.json");
+        reports.push(run_manifest(
+            &format!("encrypt/{name} -> decrypt"),
+            &written,
+            DecryptRun::default(),
+            &skips,
+        )?);
+    }
+    Ok(reports)
+}
+
+/// Where generated vector sets go: `$KEYWARD_VECTORS_OUT`, or `target/vectors`.
+pub fn output_root() -> PathBuf {
+    std::env::var_os("KEYWARD_VECTORS_OUT").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/vectors"),
+        PathBuf::from,
+    )
 }
 
 /// The "Message Format V2" commitment known answers: decrypt each with the given data key;

@@ -1,4 +1,5 @@
-//! The published vectors from other implementations, run offline.
+//! The published vectors from other implementations, run offline, and the sets keyward writes
+//! from the published encrypt manifests.
 
 use keyward_tests::vectors::{SetReport, default_root, run_set};
 
@@ -12,6 +13,13 @@ fn run(set: &str) -> Vec<SetReport> {
         );
     }
     reports
+}
+
+fn find<'a>(reports: &'a [SetReport], name: &str) -> &'a SetReport {
+    reports
+        .iter()
+        .find(|r| r.name == name)
+        .unwrap_or_else(|| panic!("no report {name}"))
 }
 
 #[test]
@@ -39,4 +47,33 @@ fn every_published_header_parses() {
     let parsed: usize = reports.iter().map(|r| r.passed).sum();
     assert_eq!(parsed, 1012);
     assert_eq!(reports.len(), 5);
+}
+
+#[test]
+fn every_offline_decrypt_vector_passes() {
+    let reports = run("awses-decrypt");
+    assert_eq!(find(&reports, "decrypt/valid-Net-4.0.0").passed, 5);
+    assert_eq!(find(&reports, "decrypt/invalid-Net-4.0.0").passed, 28);
+    assert_eq!(
+        find(&reports, "decrypt/invalid-Net-4.0.0 (retry off, must fail)").passed,
+        28
+    );
+    assert_eq!(find(&reports, "decrypt/v4-Net-4.0.1").passed, 99);
+    // 198 offline with the in-scope keyrings, less the 11 hierarchy vectors (hierarchy issue).
+    assert_eq!(find(&reports, "decrypt/dafny-4.1.0").passed, 187);
+    assert_eq!(find(&reports, "decrypt/python-1.3.5").passed, 0);
+    let skipped: usize = reports.iter().map(|r| r.skipped.len()).sum();
+    assert_eq!(skipped, 33 + 300 + 360);
+}
+
+#[test]
+fn encrypt_manifests_produce_sets_that_decrypt_in_full() {
+    let reports = run("awses-encrypt");
+    for name in ["dafny-esdk-4.x", "framework-canonical"] {
+        let written = find(&reports, &format!("encrypt/{name}"));
+        let read = find(&reports, &format!("encrypt/{name} -> decrypt"));
+        assert!(written.passed > 200, "{written}");
+        assert_eq!(read.passed, written.passed, "{read}");
+        assert!(read.skipped.is_empty());
+    }
 }

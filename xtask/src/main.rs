@@ -20,6 +20,8 @@ tasks:
   test                 the whole test suite (the README's test command): unit, integration,
                        vector and property tests with nextest (or cargo test), then doctests
   vectors [SET ...]    run the test-vector sets; --write also writes docs/compatibility.md
+  vectors decrypt --manifest PATH           decrypt any awses-decrypt manifest (v1 to v5)
+  vectors encrypt --manifest PATH --out DIR run an awses-encrypt manifest into a decrypt set
   fuzz [--smoke]       fuzz every target (10 s each with --smoke, 60 s otherwise), seeded
                        from the test-vector ciphertexts
   bench [--quick]      run the criterion benches and record the figures in docs/benchmarks.md
@@ -79,18 +81,28 @@ fn test(extra: &[String]) -> Result<()> {
 }
 
 fn vectors(args: &[String]) -> Result<()> {
+    let cwd = std::env::current_dir()?;
     let mut forwarded: Vec<String> = Vec::new();
-    for arg in args {
-        if arg == "--write" {
-            forwarded.push("--markdown".to_owned());
-            forwarded.push(
-                util::root()
-                    .join("docs/compatibility.md")
-                    .display()
-                    .to_string(),
-            );
-        } else {
-            forwarded.push(arg.clone());
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--write" => {
+                forwarded.push("--markdown".to_owned());
+                forwarded.push(
+                    util::root()
+                        .join("docs/compatibility.md")
+                        .display()
+                        .to_string(),
+                );
+            }
+            // Paths are the caller's, relative to where xtask was started.
+            "--manifest" | "--out" | "--root" => {
+                forwarded.push(arg.clone());
+                if let Some(path) = args.next() {
+                    forwarded.push(cwd.join(path).display().to_string());
+                }
+            }
+            _ => forwarded.push(arg.clone()),
         }
     }
     util::run(

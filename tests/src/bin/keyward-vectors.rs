@@ -1,14 +1,21 @@
 //! Runs the test-vector sets and prints `SET: N passed, M failed, K skipped` per set and in
 //! total. Exits non-zero when any vector failed.
 //!
-//! Usage: `keyward-vectors [--root DIR] [--verbose] [--markdown FILE] [SET …]`; `--markdown`
-//! writes the report as the compatibility document.
+//! Usage:
+//! - `keyward-vectors [--root DIR] [--verbose] [--markdown FILE] [SET …]`: the sets of
+//!   `shared/test-vectors`; `--markdown` writes the report as the compatibility document;
+//! - `keyward-vectors decrypt --manifest PATH [--no-net-retry] [--expect-failure]`: any
+//!   `awses-decrypt` manifest (versions 1 to 5);
+//! - `keyward-vectors encrypt --manifest PATH --out DIR`: any `awses-encrypt` manifest, written
+//!   as an `awses-decrypt` v5 set in DIR, which is then decrypted.
 
 #![expect(clippy::print_stdout, reason = "a command-line report")]
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use keyward_tests::decrypt::DecryptRun;
+use keyward_tests::skips::Skips;
 use keyward_tests::vectors::{SETS, SetReport, default_root, run_set};
 
 fn main() -> ExitCode {
@@ -23,6 +30,12 @@ fn main() -> ExitCode {
 }
 
 fn run() -> anyhow::Result<bool> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("decrypt") => return manifest_command(&args[1..], false),
+        Some("encrypt") => return manifest_command(&args[1..], true),
+        _ => {}
+    }
     let mut root = default_root();
     let mut verbose = false;
     let mut markdown = None;
@@ -118,4 +131,53 @@ fn document(reports: &[SetReport], total: &SetReport) -> String {
         }
     }
     out
+}
+
+/// `decrypt --manifest PATH` and `encrypt --manifest PATH --out DIR`.
+fn manifest_command(args: &[String], encrypt: bool) -> anyhow::Result<bool> {
+    let mut manifest = None;
+    let mut out = None;
+    let mut run = DecryptRun::default();
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--manifest" => manifest = args.next().map(PathBuf::from),
+            "--out" => out = args.next().map(PathBuf::from),
+            "--no-net-retry" => run.net_v4_0_0_retry = false,
+            "--expect-failure" => run.expect_failure = true,
+            other => anyhow::bail!("unknown argument {other:?}"),
+        }
+    }
+    let manifest = manifest.ok_or_else(|| anyhow::anyhow!("--manifest PATH is required"))?;
+    let skips = Skips::load_default()?;
+    let mut reports = Vec::new();
+    if encrypt {
+        let out = out.ok_or_else(|| anyhow::anyhow!("encrypt needs --out DIR"))?;
+        reports.push(keyward_tests::encrypt::run_manifest(
+            "encrypt", &manifest, &out, &skips,
+        )?);
+        let written = out.join("manifest.json");
+        reports.push(keyward_tests::decrypt::run_manifest(
+            "decrypt of the written set",
+            &written,
+            run,
+            &skips,
+        )?);
+    } else {
+        reports.push(keyward_tests::decrypt::run_manifest(
+            "decrypt", &manifest, run, &skips,
+        )?);
+    }
+    let mut total = SetReport::new("total");
+    for report in reports {
+        for (id, reason) in &report.failures {
+            println!("FAIL {} {id}: {reason}", report.name);
+        }
+        println!("{report}");
+        total.passed += report.passed;
+        total.failures.extend(report.failures);
+        total.skipped.extend(report.skipped);
+    }
+    println!("{total}");
+    Ok(total.failures.is_empty())
 }
