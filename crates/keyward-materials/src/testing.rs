@@ -29,21 +29,58 @@ impl core::fmt::Display for ContractViolation {
 
 impl std::error::Error for ContractViolation {}
 
+/// What a keyring is expected to do beyond the rules every keyring follows.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct Expectations {
+    /// The keyring binds the encryption context (AES-GCM wrapping does, RSA does not).
+    pub binds_context: bool,
+    /// The keyring wraps a data key it is given (a multi-keyring with a generator refuses).
+    pub wraps_given_data_key: bool,
+}
+
+impl Expectations {
+    /// Binds the context and wraps a given data key.
+    pub const fn new() -> Self {
+        Self {
+            binds_context: true,
+            wraps_given_data_key: true,
+        }
+    }
+
+    /// Whether the keyring binds the encryption context.
+    pub const fn binds_context(mut self, binds: bool) -> Self {
+        self.binds_context = binds;
+        self
+    }
+
+    /// Whether the keyring wraps a data key it is given.
+    pub const fn wraps_given_data_key(mut self, wraps: bool) -> Self {
+        self.wraps_given_data_key = wraps;
+        self
+    }
+}
+
+impl Default for Expectations {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// Checks a keyring that can both encrypt and decrypt, under every suite:
 ///
 /// - without a data key, encrypt generates one of the suite's length and adds an EDK;
-/// - with a data key, encrypt keeps it and adds an EDK;
+/// - with a data key, encrypt keeps it and adds an EDK (or refuses, per `expectations`);
 /// - decrypt of those EDKs returns the same data key;
 /// - decrypt fails when the materials already hold a data key;
 /// - decrypt fails (and returns no materials) for EDKs of an unknown provider, and for no EDK;
-/// - decrypt with a different encryption context fails for keyrings that bind the context
-///   (`binds_context`).
+/// - decrypt with a different encryption context fails for keyrings that bind the context.
 ///
 /// # Errors
 /// The first [`ContractViolation`].
 pub async fn check_keyring(
     keyring: &dyn Keyring,
-    binds_context: bool,
+    expectations: Expectations,
 ) -> Result<(), ContractViolation> {
     for suite in AlgorithmSuite::ALL {
         let violation = |rule| ContractViolation { suite, rule };
@@ -79,17 +116,19 @@ pub async fn check_keyring(
             EncryptionMaterials::new(suite, context.clone(), BTreeSet::new(), signing_key.clone())
                 .with_data_key(given.clone())
                 .map_err(|_| violation("materials refuse a data key"))?;
-        let wrapped = keyring
-            .on_encrypt(with_key)
-            .await
-            .map_err(|_| violation("encrypt with a data key fails"))?;
-        if wrapped.data_key().map(|k| k.expose_secret()) != Some(given.expose_secret()) {
-            return Err(violation("encrypt replaced an existing data key"));
-        }
-        if wrapped.encrypted_data_keys().len() != 1 {
-            return Err(violation(
-                "encrypt with a data key must add exactly one EDK",
-            ));
+        let wrapped = keyring.on_encrypt(with_key).await;
+        match (wrapped, expectations.wraps_given_data_key) {
+            (Ok(wrapped), true) => {
+                if wrapped.data_key().map(|k| k.expose_secret()) != Some(given.expose_secret()) {
+                    return Err(violation("encrypt replaced an existing data key"));
+                }
+                if wrapped.encrypted_data_keys().is_empty() {
+                    return Err(violation("encrypt with a data key added no EDK"));
+                }
+            }
+            (Err(_), true) => return Err(violation("encrypt with a data key fails")),
+            (Ok(_), false) => return Err(violation("encrypt accepted a data key it must refuse")),
+            (Err(_), false) => {}
         }
 
         let verification_key = signing_key
@@ -134,7 +173,7 @@ pub async fn check_keyring(
         if keyring.on_decrypt(empty.clone(), &[]).await.is_ok() {
             return Err(violation("decrypt without EDKs succeeded"));
         }
-        if binds_context {
+        if expectations.binds_context {
             let mut other = context.clone();
             other.insert("contract", "changed");
             let changed = DecryptionMaterials::new(suite, other, BTreeSet::new(), verification_key);
