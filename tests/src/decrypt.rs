@@ -30,6 +30,7 @@ struct Test {
 
 /// How to run a manifest.
 #[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
 pub struct DecryptRun {
     /// Whether the client retries with the ESDK-NET 4.0.0 deviations.
     pub net_v4_0_0_retry: bool,

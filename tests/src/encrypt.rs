@@ -45,7 +45,7 @@ pub fn run_manifest(name: &str, path: &Path, out: &Path, skips: &Skips) -> Resul
     for (plaintext, size) in manifest["plaintexts"].as_object().context("plaintexts")? {
         let size = usize::try_from(size.as_u64().context("plaintext size")?)?;
         let bytes: Vec<u8> = (0..size)
-            .map(|i| (i.wrapping_mul(131).wrapping_add(7) % 251) as u8)
+            .map(|i| u8::try_from(i.wrapping_mul(131).wrapping_add(7) % 251).unwrap_or(0))
             .collect();
         std::fs::write(out.join("plaintexts").join(plaintext), &bytes)?;
         plaintexts.insert(plaintext.clone(), bytes);

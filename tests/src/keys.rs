@@ -25,6 +25,7 @@ pub struct Keys {
 
 /// A keyring description that keyward builds here, or the kinds of keyring it would need.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Built<T> {
     /// Built.
     Ready(T),

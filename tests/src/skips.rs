@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 /// One entry: a glob and why the vectors it matches cannot run.
 #[derive(Debug, Deserialize)]
+#[non_exhaustive]
 pub struct Skip {
     /// A glob (`*` matches any run of characters) over a vector's tags.
     #[serde(rename = "match")]
@@ -17,6 +18,7 @@ pub struct Skip {
 
 /// The whole list.
 #[derive(Debug, Default, Deserialize)]
+#[non_exhaustive]
 pub struct Skips {
     /// The entries, first match wins.
     #[serde(default)]

@@ -80,15 +80,14 @@ fn decode(pem: &str, kind: &'static str) -> Result<(String, Zeroizing<Vec<u8>>)>
 /// Appends a DER tag-length-value.
 fn tlv(tag: u8, value: &[u8], out: &mut Vec<u8>) {
     out.push(tag);
-    let len = value.len();
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes = len.to_be_bytes();
-        let skip = bytes.iter().take_while(|b| **b == 0).count();
-        let significant = &bytes[skip..];
-        out.push(0x80 | significant.len() as u8);
-        out.extend_from_slice(significant);
+    match u8::try_from(value.len()) {
+        Ok(len) if len < 0x80 => out.push(len),
+        _ => {
+            let bytes = value.len().to_be_bytes();
+            let significant: Vec<u8> = bytes.iter().copied().skip_while(|b| *b == 0).collect();
+            out.push(0x80 | u8::try_from(significant.len()).unwrap_or(8));
+            out.extend_from_slice(&significant);
+        }
     }
     out.extend_from_slice(value);
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use keyward_format::EncryptedDataKey;
 
-use crate::crypto::{IV_LEN, TAG_LEN, aes_gcm_unwrap, aes_gcm_wrap, random_array};
+use crate::crypto::{IV_LEN, aes_gcm_unwrap, aes_gcm_wrap, random_array};
 use crate::error::{Error, Result};
 use crate::keyring::Keyring;
 use crate::materials::{DecryptionMaterials, EncryptionMaterials};
@@ -66,8 +66,8 @@ impl RawAesKeyring {
     fn provider_info(&self, iv: &[u8; IV_LEN]) -> Vec<u8> {
         let mut info = Vec::with_capacity(self.name.len() + 8 + IV_LEN);
         info.extend_from_slice(self.name.as_bytes());
-        info.extend_from_slice(&(TAG_LEN as u32 * 8).to_be_bytes());
-        info.extend_from_slice(&(IV_LEN as u32).to_be_bytes());
+        info.extend_from_slice(&TAG_BITS_FIELD);
+        info.extend_from_slice(&IV_LEN_FIELD);
         info.extend_from_slice(iv);
         info
     }
@@ -80,7 +80,9 @@ impl RawAesKeyring {
             return None;
         }
         let (lengths, iv) = rest.split_at(8);
-        if lengths != [0, 0, 0, 128, 0, 0, 0, 12] {
+        if lengths.get(..4) != Some(&TAG_BITS_FIELD[..])
+            || lengths.get(4..) != Some(&IV_LEN_FIELD[..])
+        {
             return None;
         }
         iv.try_into().ok()
@@ -143,3 +145,8 @@ impl fmt::Debug for RawAesKeyring {
             .finish()
     }
 }
+
+/// The tag length in bits (128), as the provider info writes it.
+const TAG_BITS_FIELD: [u8; 4] = 128u32.to_be_bytes();
+/// The IV length in bytes (12), as the provider info writes it.
+const IV_LEN_FIELD: [u8; 4] = 12u32.to_be_bytes();
