@@ -2,7 +2,8 @@
 
 #![expect(
     clippy::unwrap_used,
-    reason = "test fixtures: a failure should stop the test"
+    clippy::cast_possible_truncation,
+    reason = "test fixtures: a failure should stop the test, and sizes are small"
 )]
 
 mod api {
