@@ -1,0 +1,113 @@
+//! Turning command-line key options into a keyring and a client.
+
+use std::num::NonZeroU16;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context as _, Result, bail};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use keyward::materials::{
+    Keyring, MultiKeyring, RawAesKeyring, RawRsaKeyring, RsaPadding, WrappingKey,
+};
+use keyward::{AlgorithmSuite, ClientBuilder, CommitmentPolicy, EncryptionContext};
+
+use crate::args::{Keys, Padding, Policy};
+
+/// The keyring of the `--aes-key` and `--rsa-key` options: one key, or a multi-keyring whose
+/// first key generates.
+pub(crate) fn keyring(keys: &Keys) -> Result<Arc<dyn Keyring>> {
+    let mut keyrings: Vec<Arc<dyn Keyring>> = Vec::new();
+    for spec in &keys.aes {
+        let (name, path) = split_pair(spec, "--aes-key")?;
+        let key = read_aes_key(Path::new(path))?;
+        keyrings.push(Arc::new(RawAesKeyring::new(&keys.namespace, name, key)?));
+    }
+    for spec in &keys.rsa {
+        let (name, path) = split_pair(spec, "--rsa-key")?;
+        let pem = std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?;
+        let builder = RawRsaKeyring::builder(&keys.namespace, name, padding(keys.rsa_padding));
+        let builder = if pem.contains("PRIVATE KEY") {
+            builder.private_key_pem(&pem)
+        } else {
+            builder.public_key_pem(&pem)
+        };
+        keyrings.push(Arc::new(
+            builder.build().with_context(|| format!("loading {path}"))?,
+        ));
+    }
+    match keyrings.len() {
+        0 => bail!("no wrapping key: give --aes-key NAME=PATH or --rsa-key NAME=PATH"),
+        1 => Ok(keyrings.remove(0)),
+        _ => Ok(Arc::new(MultiKeyring::from_keyrings(keyrings)?)),
+    }
+}
+
+/// The client settings shared by encrypt and decrypt.
+pub(crate) fn configure(builder: ClientBuilder, keys: &Keys) -> Result<ClientBuilder> {
+    let mut builder = builder.commitment_policy(policy(keys.commitment_policy));
+    if let Some(max) = keys.max_encrypted_data_keys {
+        builder = builder.max_encrypted_data_keys(
+            NonZeroU16::new(max).context("--max-encrypted-data-keys must be at least 1")?,
+        );
+    }
+    Ok(builder)
+}
+
+/// Reads a key file: base64 of 16, 24 or 32 bytes.
+pub(crate) fn read_aes_key(path: &Path) -> Result<WrappingKey> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the key file {}", path.display()))?;
+    let bytes = BASE64
+        .decode(text.trim())
+        .with_context(|| format!("{} is not a base64 key file", path.display()))?;
+    if !matches!(bytes.len(), 16 | 24 | 32) {
+        bail!(
+            "{} holds a {}-byte key; AES keys are 16, 24 or 32 bytes",
+            path.display(),
+            bytes.len()
+        );
+    }
+    Ok(WrappingKey::new(bytes))
+}
+
+pub(crate) fn context(pairs: &[String]) -> Result<EncryptionContext> {
+    let mut context = EncryptionContext::new();
+    for pair in pairs {
+        let (key, value) = split_pair(pair, "--context")?;
+        if context.insert(key, value).is_some() {
+            bail!("--context gives {key:?} twice");
+        }
+    }
+    Ok(context)
+}
+
+pub(crate) fn suite(text: &str) -> Result<AlgorithmSuite> {
+    let digits = text.trim_start_matches("0x").trim_start_matches("0X");
+    let id = u16::from_str_radix(digits, 16)
+        .with_context(|| format!("--suite {text:?} is not a hexadecimal suite id"))?;
+    Ok(AlgorithmSuite::from_id(id)?)
+}
+
+fn split_pair<'a>(text: &'a str, option: &str) -> Result<(&'a str, &'a str)> {
+    text.split_once('=')
+        .with_context(|| format!("{option} takes NAME=VALUE, got {text:?}"))
+}
+
+fn padding(padding: Padding) -> RsaPadding {
+    match padding {
+        Padding::Pkcs1 => RsaPadding::Pkcs1,
+        Padding::OaepSha1 => RsaPadding::OaepSha1,
+        Padding::OaepSha256 => RsaPadding::OaepSha256,
+        Padding::OaepSha384 => RsaPadding::OaepSha384,
+        Padding::OaepSha512 => RsaPadding::OaepSha512,
+    }
+}
+
+fn policy(policy: Policy) -> CommitmentPolicy {
+    match policy {
+        Policy::ForbidEncryptAllowDecrypt => CommitmentPolicy::ForbidEncryptAllowDecrypt,
+        Policy::RequireEncryptAllowDecrypt => CommitmentPolicy::RequireEncryptAllowDecrypt,
+        Policy::RequireEncryptRequireDecrypt => CommitmentPolicy::RequireEncryptRequireDecrypt,
+    }
+}

@@ -1,0 +1,237 @@
+//! The subcommands.
+
+use std::io::IsTerminal as _;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use anyhow::{Context as _, Result};
+use base64::Engine as _;
+use keyward::materials::DefaultMaterialsManager;
+use keyward::{Client, FrameLength, MessageInfo, StreamOptions};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+use crate::args::{Cli, Command, DecryptArgs, EncryptArgs, GenerateKeyArgs};
+use crate::keys;
+
+pub(crate) async fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Encrypt(args) => encrypt(args).await,
+        Command::Decrypt(args) => decrypt(args).await,
+        Command::GenerateKey(args) => generate_key(&args),
+        Command::Demo(args) => crate::demo::run(args.megabytes).await,
+    }
+}
+
+async fn encrypt(args: EncryptArgs) -> Result<()> {
+    let keyring = keys::keyring(&args.keys)?;
+    let mut builder = keys::configure(
+        Client::builder(DefaultMaterialsManager::from_arc(keyring)),
+        &args.keys,
+    )?
+    .frame_length(FrameLength::new(args.frame_length)?);
+    if let Some(suite) = &args.suite {
+        builder = builder.suite(keys::suite(suite)?);
+    }
+    let client = builder.build();
+    let context = keys::context(&args.context)?;
+    let (input, length) = open_input(&args.io.input).await?;
+    let info = with_output(&args.io.output, |writer| async move {
+        Ok(client
+            .encrypt_stream(Progress::new(input, length), writer, &context, length)
+            .await?)
+    })
+    .await?;
+    write_metadata(args.io.metadata_output.as_deref(), &info)
+}
+
+async fn decrypt(args: DecryptArgs) -> Result<()> {
+    let keyring = keys::keyring(&args.keys)?;
+    let client = keys::configure(
+        Client::builder(DefaultMaterialsManager::from_arc(keyring)),
+        &args.keys,
+    )?
+    .build();
+    let context = keys::context(&args.context)?;
+    let (input, length) = open_input(&args.io.input).await?;
+    let info = with_output(&args.io.output, |writer| async move {
+        let mut options = StreamOptions::default();
+        if !context.is_empty() {
+            options = options.reproduced_context(&context);
+        }
+        if args.unsigned_only {
+            options = options.unsigned_only();
+        }
+        Ok(client
+            .decrypt_stream(Progress::new(input, length), writer, options)
+            .await?)
+    })
+    .await?;
+    write_metadata(args.io.metadata_output.as_deref(), &info)
+}
+
+fn generate_key(args: &GenerateKeyArgs) -> Result<()> {
+    let key = keyward::materials::DataKey::generate(args.bits.bytes())?;
+    let text = base64::engine::general_purpose::STANDARD.encode(key.expose_secret());
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(&args.output)
+        .with_context(|| format!("creating {}", args.output.display()))?;
+    std::io::Write::write_all(&mut file, format!("{text}\n").as_bytes())?;
+    eprintln!(
+        "keyward: wrote a {}-bit AES key to {}",
+        args.bits.bytes() * 8,
+        args.output.display()
+    );
+    Ok(())
+}
+
+type Input = Pin<Box<dyn AsyncRead + Send>>;
+
+/// Standard input or a file, with the file's length when known.
+async fn open_input(path: &Path) -> Result<(Input, Option<u64>)> {
+    if path == Path::new("-") {
+        return Ok((Box::pin(tokio::io::stdin()), None));
+    }
+    let file = tokio::fs::File::open(path)
+        .await
+        .with_context(|| format!("opening {}", path.display()))?;
+    let length = file.metadata().await.ok().map(|m| m.len());
+    Ok((Box::pin(file), length))
+}
+
+/// Runs `work` against standard output, or against a temporary file beside the output that
+/// is renamed into place only when `work` succeeds: a failure leaves no partial file.
+async fn with_output<F, Fut>(path: &Path, work: F) -> Result<MessageInfo>
+where
+    F: FnOnce(Pin<Box<dyn AsyncWrite + Send>>) -> Fut,
+    Fut: Future<Output = Result<MessageInfo>>,
+{
+    if path == Path::new("-") {
+        return work(Box::pin(tokio::io::stdout())).await;
+    }
+    let temporary = temporary_path(path);
+    let file = tokio::fs::File::create(&temporary)
+        .await
+        .with_context(|| format!("creating {}", temporary.display()))?;
+    let result = work(Box::pin(file)).await;
+    match result {
+        Ok(info) => {
+            tokio::fs::rename(&temporary, path)
+                .await
+                .with_context(|| format!("writing {}", path.display()))?;
+            Ok(info)
+        }
+        Err(error) => {
+            let _ = tokio::fs::remove_file(&temporary).await;
+            Err(error)
+        }
+    }
+}
+
+fn temporary_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.keyward-{}.partial", std::process::id()))
+}
+
+fn write_metadata(path: Option<&Path>, info: &MessageInfo) -> Result<()> {
+    let Some(path) = path else { return Ok(()) };
+    let edks: Vec<serde_json::Value> = info
+        .encrypted_data_keys()
+        .iter()
+        .map(|edk| {
+            serde_json::json!({
+                "provider_id": edk.provider_id(),
+                "provider_info": match std::str::from_utf8(edk.provider_info()) {
+                    Ok(text) if !text.chars().any(char::is_control) => text.to_owned(),
+                    _ => format!("base64:{}", base64::engine::general_purpose::STANDARD.encode(edk.provider_info())),
+                },
+            })
+        })
+        .collect();
+    let context: serde_json::Map<String, serde_json::Value> = info
+        .encryption_context()
+        .iter()
+        .map(|(k, v)| (k.to_owned(), v.into()))
+        .collect();
+    let metadata = serde_json::json!({
+        "algorithm_suite": format!("0x{:04X}", info.suite().id()),
+        "encryption_context": context,
+        "encrypted_data_keys": edks,
+        "frame_length": info.frame_length(),
+        "plaintext_length": info.plaintext_len(),
+    });
+    let text = serde_json::to_string_pretty(&metadata)?;
+    if path == Path::new("-") {
+        eprintln!("{text}");
+    } else {
+        std::fs::write(path, format!("{text}\n"))
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// Counts bytes read and, when standard error is a terminal and the input is large, shows a
+/// progress line.
+struct Progress {
+    inner: Input,
+    read: u64,
+    total: Option<u64>,
+    shown: u64,
+    visible: bool,
+}
+
+impl Progress {
+    fn new(inner: Input, total: Option<u64>) -> Self {
+        let visible =
+            std::io::stderr().is_terminal() && total.is_none_or(|t| t >= PROGRESS_THRESHOLD);
+        Self {
+            inner,
+            read: 0,
+            total,
+            shown: 0,
+            visible,
+        }
+    }
+}
+
+impl AsyncRead for Progress {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = self.inner.as_mut().poll_read(cx, buf);
+        let added = (buf.filled().len() - before) as u64;
+        self.read += added;
+        if self.visible && (self.read - self.shown >= PROGRESS_STEP || added == 0) {
+            self.shown = self.read;
+            let mib = self.read as f64 / 1_048_576.0;
+            match self.total {
+                Some(total) if total > 0 => eprint!(
+                    "\r{mib:.1} MiB ({:.0} %)",
+                    self.read as f64 * 100.0 / total as f64
+                ),
+                _ => eprint!("\r{mib:.1} MiB"),
+            }
+            if added == 0 {
+                eprintln!();
+                self.visible = false;
+            }
+        }
+        polled
+    }
+}
+
+const PROGRESS_THRESHOLD: u64 = 32 << 20;
+const PROGRESS_STEP: u64 = 8 << 20;

@@ -1,0 +1,272 @@
+//! The `keyward` binary, end to end on files and pipes.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "test fixtures: a failure should stop the test"
+)]
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn keyward(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_keyward"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+fn workdir(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn setup(name: &str) -> PathBuf {
+    let dir = workdir(name);
+    assert!(
+        keyward(&["generate-key", "--output", "a.key"], &dir)
+            .status
+            .success()
+    );
+    assert!(
+        keyward(
+            &["generate-key", "--output", "b.key", "--bits", "128"],
+            &dir
+        )
+        .status
+        .success()
+    );
+    let plaintext: Vec<u8> = (0..300_000u32).map(|i| (i % 253) as u8).collect();
+    std::fs::write(dir.join("plain"), plaintext).unwrap();
+    dir
+}
+
+#[test]
+fn files_round_trip_with_context_and_metadata() {
+    let dir = setup("round-trip");
+    let encrypt = keyward(
+        &[
+            "encrypt",
+            "--aes-key",
+            "a=a.key",
+            "--aes-key",
+            "b=b.key",
+            "-i",
+            "plain",
+            "-o",
+            "ct",
+            "-c",
+            "tenant=acme",
+            "--metadata-output",
+            "meta.json",
+        ],
+        &dir,
+    );
+    assert!(
+        encrypt.status.success(),
+        "{}",
+        String::from_utf8_lossy(&encrypt.stderr)
+    );
+    let metadata: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("meta.json")).unwrap()).unwrap();
+    assert_eq!(metadata["algorithm_suite"], "0x0578");
+    assert_eq!(metadata["encryption_context"]["tenant"], "acme");
+    assert_eq!(metadata["encrypted_data_keys"].as_array().unwrap().len(), 2);
+    assert_eq!(metadata["frame_length"], 4096);
+    // Either key alone decrypts.
+    for key in ["a=a.key", "b=b.key"] {
+        let out = format!("out-{}", &key[..1]);
+        let decrypt = keyward(
+            &[
+                "decrypt",
+                "--aes-key",
+                key,
+                "-i",
+                "ct",
+                "-o",
+                &out,
+                "-c",
+                "tenant=acme",
+            ],
+            &dir,
+        );
+        assert!(
+            decrypt.status.success(),
+            "{}",
+            String::from_utf8_lossy(&decrypt.stderr)
+        );
+        assert_eq!(
+            std::fs::read(dir.join(&out)).unwrap(),
+            std::fs::read(dir.join("plain")).unwrap()
+        );
+    }
+}
+
+#[test]
+fn pipes_round_trip() {
+    let dir = setup("pipes");
+    let mut encrypt = Command::new(env!("CARGO_BIN_EXE_keyward"))
+        .args([
+            "encrypt",
+            "--aes-key",
+            "a=a.key",
+            "--suite",
+            "0x0478",
+            "--frame-length",
+            "1000",
+        ])
+        .current_dir(&dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    encrypt
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"through a pipe")
+        .unwrap();
+    let ciphertext = encrypt.wait_with_output().unwrap();
+    assert!(ciphertext.status.success());
+    let mut decrypt = Command::new(env!("CARGO_BIN_EXE_keyward"))
+        .args([
+            "decrypt",
+            "--aes-key",
+            "a=a.key",
+            "--unsigned-only",
+            "--metadata-output",
+            "-",
+        ])
+        .current_dir(&dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    decrypt
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(&ciphertext.stdout)
+        .unwrap();
+    let plaintext = decrypt.wait_with_output().unwrap();
+    assert!(plaintext.status.success());
+    assert_eq!(plaintext.stdout, b"through a pipe");
+    assert!(String::from_utf8_lossy(&plaintext.stderr).contains("\"algorithm_suite\": \"0x0478\""));
+}
+
+#[test]
+fn failed_decryption_leaves_no_output_and_one_error_line() {
+    let dir = setup("failures");
+    assert!(
+        keyward(
+            &["encrypt", "--aes-key", "a=a.key", "-i", "plain", "-o", "ct"],
+            &dir
+        )
+        .status
+        .success()
+    );
+    let mut tampered = std::fs::read(dir.join("ct")).unwrap();
+    let middle = tampered.len() / 2;
+    tampered[middle] ^= 1;
+    std::fs::write(dir.join("tampered"), tampered).unwrap();
+    for (args, what) in [
+        (
+            vec![
+                "decrypt",
+                "--aes-key",
+                "a=a.key",
+                "-i",
+                "tampered",
+                "-o",
+                "out",
+            ],
+            "authentication failed",
+        ),
+        (
+            vec!["decrypt", "--aes-key", "b=b.key", "-i", "ct", "-o", "out"],
+            "unable to decrypt",
+        ),
+        (
+            vec![
+                "decrypt",
+                "--aes-key",
+                "a=a.key",
+                "-i",
+                "ct",
+                "-o",
+                "out",
+                "--unsigned-only",
+            ],
+            "signed message refused",
+        ),
+        (
+            vec![
+                "decrypt",
+                "--aes-key",
+                "a=a.key",
+                "-i",
+                "missing",
+                "-o",
+                "out",
+            ],
+            "opening missing",
+        ),
+    ] {
+        let output = keyward(&args, &dir);
+        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.starts_with("keyward: error: ") && stderr.contains(what),
+            "{stderr}"
+        );
+        let leftovers: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("out") || n.contains("partial"))
+            .collect();
+        assert!(leftovers.is_empty(), "{args:?} left {leftovers:?}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn generated_keys_are_private_and_never_overwritten() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = workdir("keys");
+    assert!(
+        keyward(&["generate-key", "-o", "k.key"], &dir)
+            .status
+            .success()
+    );
+    let mode = std::fs::metadata(dir.join("k.key"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let key = std::fs::read_to_string(dir.join("k.key")).unwrap();
+    assert_eq!(key.trim().len(), 44, "base64 of 32 bytes");
+    assert!(
+        !keyward(&["generate-key", "-o", "k.key"], &dir)
+            .status
+            .success()
+    );
+    assert_eq!(std::fs::read_to_string(dir.join("k.key")).unwrap(), key);
+}
+
+#[test]
+fn the_demo_runs_offline() {
+    let output = keyward(&["demo", "--megabytes", "4"], &workdir("demo"));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("0x0578"), "{stdout}");
+    assert!(stdout.contains("decrypted 4194304 bytes"), "{stdout}");
+}
