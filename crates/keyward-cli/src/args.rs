@@ -141,7 +141,10 @@ pub(crate) enum Padding {
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
-#[expect(clippy::enum_variant_names, reason = "the specification's policy names")]
+#[expect(
+    clippy::enum_variant_names,
+    reason = "the specification's policy names"
+)]
 pub(crate) enum Policy {
     ForbidEncryptAllowDecrypt,
     RequireEncryptAllowDecrypt,
