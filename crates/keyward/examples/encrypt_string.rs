@@ -1,6 +1,8 @@
 //! Encrypt and decrypt a string with a raw AES keyring, checking the encryption context on the
 //! way back (the official "encrypt and decrypt a string" walkthrough).
 
+#![expect(clippy::print_stdout, reason = "an example shows what it did")]
+
 use keyward::materials::{DataKey, RawAesKeyring, WrappingKey};
 use keyward::{Client, EncryptionContext};
 

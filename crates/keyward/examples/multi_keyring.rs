@@ -1,6 +1,8 @@
 //! A multi-keyring: a raw AES key generates and wraps the data key, a raw RSA public key wraps
 //! it too. Either the AES key alone or the RSA private key alone then decrypts.
 
+#![expect(clippy::print_stdout, reason = "an example shows what it did")]
+
 use std::sync::Arc;
 
 use aws_lc_rs::encoding::AsDer as _;

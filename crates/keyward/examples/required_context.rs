@@ -1,6 +1,8 @@
 //! The required-encryption-context manager: the `tenant` pair is authenticated but not stored in
 //! the message, so a reader must supply it again.
 
+#![expect(clippy::print_stdout, reason = "an example shows what it did")]
+
 use keyward::materials::{DataKey, RawAesKeyring, RequiredContextMaterialsManager, WrappingKey};
 use keyward::{Client, EncryptionContext};
 

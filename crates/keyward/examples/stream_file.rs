@@ -1,6 +1,8 @@
 //! Encrypt a file to a file and back, streaming: memory stays at a few frames whatever the
 //! file's size. Usage: `cargo run --example stream_file -- [INPUT]` (default: this source).
 
+#![expect(clippy::print_stdout, reason = "an example shows what it did")]
+
 use keyward::materials::{DataKey, RawAesKeyring, WrappingKey};
 use keyward::{Client, EncryptionContext, StreamOptions};
 
