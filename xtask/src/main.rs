@@ -19,6 +19,8 @@ usage: cargo xtask <task> [options]
 tasks:
   test                 the whole test suite (the README's test command): unit, integration,
                        vector and property tests with nextest (or cargo test), then doctests
+                       and the examples
+  demo                 the offline demonstration (local keys), as `keyward demo`
   vectors [SET ...]    run the test-vector sets; --write also writes docs/compatibility.md
   vectors decrypt --manifest PATH           decrypt any awses-decrypt manifest (v1 to v5)
   vectors encrypt --manifest PATH --out DIR run an awses-encrypt manifest into a decrypt set
@@ -54,6 +56,19 @@ fn run(args: &[String]) -> Result<()> {
         "deny" => deny::run(),
         "tidy" => tidy::run(),
         "ci" => util::run(util::command("bash").arg(".ci/run")),
+        "demo" => util::run(
+            util::cargo()
+                .args([
+                    "run",
+                    "--release",
+                    "--quiet",
+                    "--package",
+                    "keyward-cli",
+                    "--",
+                    "demo",
+                ])
+                .args(rest),
+        ),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
             Ok(())
@@ -77,7 +92,36 @@ fn test(extra: &[String]) -> Result<()> {
                 .args(extra),
         )?;
     }
-    util::run(util::cargo().args(["test", "--workspace", "--doc"]))
+    util::run(util::cargo().args(["test", "--workspace", "--doc"]))?;
+    run_examples()
+}
+
+/// Runs every example of the facade: they assert what they show.
+fn run_examples() -> Result<()> {
+    let mut examples: Vec<String> =
+        std::fs::read_dir(util::root().join("crates/keyward/examples"))?
+            .filter_map(|entry| {
+                entry
+                    .ok()?
+                    .file_name()
+                    .to_str()?
+                    .strip_suffix(".rs")
+                    .map(str::to_owned)
+            })
+            .collect();
+    examples.sort();
+    for example in &examples {
+        util::run(util::cargo().args([
+            "run",
+            "--quiet",
+            "--package",
+            "keyward",
+            "--example",
+            example,
+        ]))?;
+    }
+    eprintln!("xtask: {} examples ran", examples.len());
+    Ok(())
 }
 
 fn vectors(args: &[String]) -> Result<()> {
