@@ -94,9 +94,11 @@ fn document(reports: &[SetReport], total: &SetReport) -> String {
     let mut out = String::from(
         "# Compatibility\n\n\
          Written by `cargo xtask vectors --write` from the official test vectors in\n\
-         `../shared/test-vectors` (read in place, never copied). Every figure below comes from\n\
-         messages written by other implementations (Python, Java, C, JavaScript, .NET and the\n\
-         Dafny-based SDKs), not from round trips through keyward.\n\n\
+         `../shared/test-vectors` (read in place, never copied). The `commitment-kats`,\n\
+         `decrypt-oracle`, `headers/*` and `decrypt/*` figures come from messages written by\n\
+         other implementations (Python, Java, C, JavaScript, .NET and the Dafny-based SDKs),\n\
+         not from round trips through keyward. The `encrypt/*` figures show keyward writing\n\
+         sets in the framework's format for other implementations to decrypt.\n\n\
          | set | passed | failed | skipped |\n|---|---|---|---|\n",
     );
     for report in reports.iter().chain([total]) {
@@ -120,13 +122,32 @@ fn document(reports: &[SetReport], total: &SetReport) -> String {
          - `headers/*`: every ciphertext of every published decrypt set: its header parses, a body\n  \
          follows, and the suite agrees with the manifest where the manifest names it. Their\n  \
          bodies need the keyrings (raw AES, raw RSA, multi, required context, hierarchy; the\n  \
-         rest need real AWS KMS keys).\n",
+         rest need real AWS KMS keys).\n\
+         - `decrypt/*`: every published decrypt set through the `Client` with keyward's\n  \
+         keyrings and managers, whole-buffer and streaming, compared with the published\n  \
+         plaintext. `invalid-Net-4.0.0` runs twice: it must fail with the ESDK-NET 4.0.0 retry\n  \
+         off and decrypt with it on.\n\
+         - `encrypt/*`: the Dafny ESDK's v5 encrypt manifest and the framework's canonical v2\n  \
+         manifest, every offline scenario encrypted by keyward into a complete `awses-decrypt`\n  \
+         v5 set (`target/vectors/`), which is then decrypted in full. Another implementation's\n  \
+         runner can decrypt the same folder; `cargo xtask vectors encrypt --manifest PATH --out\n  \
+         DIR` writes one anywhere.\n",
     );
     if !total.skipped.is_empty() {
-        out.push_str("\n## Skipped vectors\n\n| set vector | reason |\n|---|---|\n");
+        out.push_str(
+            "\n## Skipped vectors\n\nEvery skip comes from `tests/vectors-skip.toml` (or, for the\n\
+             encrypt manifests' non-framed scenarios, from the rule that writers never produce a\n\
+             non-framed body). `cargo xtask vectors --verbose` lists them one by one.\n\n\
+             | set | reason | vectors |\n|---|---|---|\n",
+        );
         for report in reports {
-            for (id, reason) in &report.skipped {
-                out.push_str(&format!("| {} {id} | {reason} |\n", report.name));
+            let mut reasons: std::collections::BTreeMap<&str, usize> =
+                std::collections::BTreeMap::new();
+            for (_, reason) in &report.skipped {
+                *reasons.entry(reason.as_str()).or_default() += 1;
+            }
+            for (reason, count) in reasons {
+                out.push_str(&format!("| {} | {reason} | {count} |\n", report.name));
             }
         }
     }
