@@ -26,10 +26,11 @@ pub use crate::default_manager::DefaultMaterialsManager;
 pub use crate::error::{Error, Result};
 pub use crate::keyring::{Keyring, MaterialsManager};
 pub use crate::materials::{
-    DecryptionMaterials, DecryptionRequest, EncryptionMaterials, EncryptionRequest,
+    BranchKeyMaterials, DecryptionMaterials, DecryptionRequest, EncryptionMaterials,
+    EncryptionRequest, Materials,
 };
 pub use crate::multi::MultiKeyring;
 pub use crate::raw_aes::RawAesKeyring;
 pub use crate::raw_rsa::{RawRsaKeyring, RawRsaKeyringBuilder};
 pub use crate::required_context::RequiredContextMaterialsManager;
-pub use crate::secret::{DataKey, WrappingKey};
+pub use crate::secret::{BranchKey, DataKey, WrappingKey};

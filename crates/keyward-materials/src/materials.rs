@@ -241,6 +241,67 @@ impl DecryptionMaterials {
     }
 }
 
+/// A branch key with its identity, as the hierarchical keyring's key store returns it and a
+/// shared cache holds it.
+///
+/// spec: framework/structures.md#branch-key-materials
+#[derive(Clone, Debug)]
+pub struct BranchKeyMaterials {
+    branch_key_identifier: String,
+    branch_key_version: String,
+    branch_key: Arc<crate::secret::BranchKey>,
+    encryption_context: EncryptionContext,
+}
+
+impl BranchKeyMaterials {
+    /// Branch-key materials.
+    pub fn new(
+        branch_key_identifier: impl Into<String>,
+        branch_key_version: impl Into<String>,
+        branch_key: Arc<crate::secret::BranchKey>,
+        encryption_context: EncryptionContext,
+    ) -> Self {
+        Self {
+            branch_key_identifier: branch_key_identifier.into(),
+            branch_key_version: branch_key_version.into(),
+            branch_key,
+            encryption_context,
+        }
+    }
+
+    /// The branch key id.
+    pub fn branch_key_identifier(&self) -> &str {
+        &self.branch_key_identifier
+    }
+
+    /// The version (a UUID string).
+    pub fn branch_key_version(&self) -> &str {
+        &self.branch_key_version
+    }
+
+    /// The branch key.
+    pub fn branch_key(&self) -> &Arc<crate::secret::BranchKey> {
+        &self.branch_key
+    }
+
+    /// The custom encryption context stored with the branch key.
+    pub fn encryption_context(&self) -> &EncryptionContext {
+        &self.encryption_context
+    }
+}
+
+/// Materials of any kind, as a shared cache stores them.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum Materials {
+    /// Materials to encrypt messages.
+    Encryption(EncryptionMaterials),
+    /// Materials to decrypt messages.
+    Decryption(DecryptionMaterials),
+    /// A branch key of the hierarchical keyring.
+    BranchKey(BranchKeyMaterials),
+}
+
 fn check_len(suite: AlgorithmSuite, key: &DataKey) -> Result<()> {
     if key.len() == suite.data_key_len() {
         Ok(())

@@ -69,6 +69,11 @@ secret_bytes!(
     WrappingKey
 );
 
+secret_bytes!(
+    /// A branch key of the hierarchical keyring (32 bytes).
+    BranchKey
+);
+
 impl DataKey {
     /// A fresh random key of `len` bytes.
     ///

@@ -1,0 +1,495 @@
+//! The caching materials manager: reuses data keys within exact thresholds.
+//!
+//! spec: framework/caching-cmm.md (behaviour as shipped in the Python and Java SDKs; see
+//! docs/caching.md for where they differ and which keyward follows)
+
+use core::fmt;
+use core::time::Duration;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use async_trait::async_trait;
+use keyward_materials::{
+    DecryptionMaterials, DecryptionRequest, DefaultMaterialsManager, EncryptionMaterials,
+    EncryptionRequest, Keyring, Materials, MaterialsManager,
+};
+
+use crate::cache::{CacheId, Entry, FillPolicy, Lookup, MaterialsCache, Usage, UsageLimits};
+use crate::cache_id;
+use crate::error::{Error, Result};
+
+/// The default and largest message limit: 2^32 messages per data key.
+pub const DEFAULT_MAX_MESSAGES: u64 = 1 << 32;
+/// The default and largest byte limit: 2^63 - 1 bytes per data key.
+pub const DEFAULT_MAX_BYTES: u64 = i64::MAX as u64;
+
+/// Reuses materials from a cache for several messages, within a maximum age and optional
+/// message and byte limits per data key, and asks the underlying manager only on a miss.
+///
+/// - Encrypt is cached only when the plaintext length is known, the suite has a key
+///   derivation, and the plaintext alone is below the byte limit. Entries are selected by
+///   partition, requested suite and the exact encryption context.
+/// - Every hit counts its message and bytes through one atomic check-and-increment
+///   ([`Entry::try_use`]): under any concurrency no data key protects more messages or bytes
+///   than allowed, and none is used after its maximum age.
+/// - Decrypt entries are selected by partition, suite, encrypted data keys and context, and
+///   never collide with encrypt entries.
+///
+/// Cheap to clone: clones share the cache, the statistics and the underlying manager.
+#[derive(Clone)]
+pub struct CachingMaterialsManager {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    underlying: Arc<dyn MaterialsManager>,
+    cache: Arc<dyn MaterialsCache>,
+    max_age: Duration,
+    limits: UsageLimits,
+    partition: String,
+    counters: ManagerCounters,
+    fills: Mutex<HashMap<CacheId, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// Builds a [`CachingMaterialsManager`].
+#[must_use]
+pub struct CachingMaterialsManagerBuilder {
+    underlying: Arc<dyn MaterialsManager>,
+    cache: Arc<dyn MaterialsCache>,
+    max_age: Duration,
+    max_messages: u64,
+    max_bytes: u64,
+    partition: Option<String>,
+}
+
+impl CachingMaterialsManager {
+    /// Starts a manager over `underlying`, with a cache and the required maximum age of an
+    /// entry.
+    pub fn builder(
+        underlying: impl MaterialsManager + 'static,
+        cache: impl MaterialsCache + 'static,
+        max_age: Duration,
+    ) -> CachingMaterialsManagerBuilder {
+        CachingMaterialsManagerBuilder {
+            underlying: Arc::new(underlying),
+            cache: Arc::new(cache),
+            max_age,
+            max_messages: DEFAULT_MAX_MESSAGES,
+            max_bytes: DEFAULT_MAX_BYTES,
+            partition: None,
+        }
+    }
+
+    /// Starts a manager over a default manager for `keyring`.
+    pub fn with_keyring(
+        keyring: impl Keyring + 'static,
+        cache: impl MaterialsCache + 'static,
+        max_age: Duration,
+    ) -> CachingMaterialsManagerBuilder {
+        Self::builder(DefaultMaterialsManager::new(keyring), cache, max_age)
+    }
+
+    /// The partition name: managers with different partitions never share entries.
+    pub fn partition(&self) -> &str {
+        &self.inner.partition
+    }
+
+    /// What the manager has done so far.
+    pub fn stats(&self) -> ManagerStats {
+        self.inner.counters.snapshot()
+    }
+
+    /// The cache.
+    pub fn cache(&self) -> &Arc<dyn MaterialsCache> {
+        &self.inner.cache
+    }
+
+    async fn bypass_encrypt(
+        &self,
+        counter: &AtomicU64,
+        request: EncryptionRequest,
+    ) -> keyward_materials::Result<EncryptionMaterials> {
+        count(counter);
+        count(&self.inner.counters.underlying_calls);
+        self.inner
+            .underlying
+            .get_encryption_materials(request)
+            .await
+    }
+
+    /// Looks `id` up until there is a usable entry (`Some`) or this caller should fill it
+    /// (`None`), waiting for another caller's fetch when the cache says so.
+    async fn lookup(
+        &self,
+        id: &CacheId,
+        mut usable: impl FnMut(&Arc<Entry>) -> Option<Materials>,
+    ) -> Result<Option<Materials>> {
+        let cache = &self.inner.cache;
+        let start = cache.now();
+        loop {
+            match cache.get(id) {
+                Lookup::Hit(entry) => {
+                    if let Some(materials) = usable(&entry) {
+                        return Ok(Some(materials));
+                    }
+                    cache.retire(id, &entry);
+                }
+                Lookup::Fill => return Ok(None),
+                Lookup::Wait => {
+                    let FillPolicy::Coordinated {
+                        sleep,
+                        in_flight_ttl,
+                    } = cache.fill_policy()
+                    else {
+                        return Ok(None);
+                    };
+                    if cache.now().saturating_sub(start) > in_flight_ttl {
+                        return Err(Error::InFlightTtlExceeded);
+                    }
+                    tokio::time::sleep(sleep).await;
+                }
+            }
+        }
+    }
+
+    /// One fetch per identifier at a time, for caches that leave that to their callers.
+    async fn fill_guard(&self, id: &CacheId) -> Option<FillGuard<'_>> {
+        if self.inner.cache.fill_policy() != FillPolicy::SingleFlight {
+            return None;
+        }
+        let lock = {
+            let mut fills = self
+                .inner
+                .fills
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            fills.entry(*id).or_default().clone()
+        };
+        let guard = lock.clone().lock_owned().await;
+        Some(FillGuard {
+            manager: self,
+            id: *id,
+            lock,
+            _guard: guard,
+        })
+    }
+
+    fn within_age(&self, entry: &Entry) -> bool {
+        self.inner.cache.now().saturating_sub(entry.created()) <= self.inner.max_age
+    }
+
+    fn put(&self, id: CacheId, materials: Materials, usage: Usage) {
+        let now = self.inner.cache.now();
+        self.inner.cache.put(
+            id,
+            Entry::new(materials, now, now + self.inner.max_age, usage),
+        );
+    }
+}
+
+#[async_trait]
+impl MaterialsManager for CachingMaterialsManager {
+    async fn get_encryption_materials(
+        &self,
+        request: EncryptionRequest,
+    ) -> keyward_materials::Result<EncryptionMaterials> {
+        let counters = &self.inner.counters;
+        let Some(length) = request.max_plaintext_length else {
+            return self
+                .bypass_encrypt(&counters.bypassed_unknown_length, request)
+                .await;
+        };
+        if request.suite.is_some_and(|suite| !suite.has_kdf()) {
+            return self
+                .bypass_encrypt(&counters.bypassed_no_kdf, request)
+                .await;
+        }
+        if length >= self.inner.limits.max_bytes {
+            return self
+                .bypass_encrypt(&counters.bypassed_too_large, request)
+                .await;
+        }
+        let id = cache_id::encrypt_id(
+            self.inner.partition.as_bytes(),
+            request.suite,
+            &request.encryption_context,
+        );
+        let limits = self.inner.limits;
+        let usable = |entry: &Arc<Entry>| match entry.materials() {
+            Materials::Encryption(materials) if self.within_age(entry) => {
+                if entry.try_use(length, limits) {
+                    Some(Materials::Encryption(materials.clone()))
+                } else {
+                    count(&counters.retired_used_up);
+                    None
+                }
+            }
+            _ => None,
+        };
+        let mut found = self.lookup(&id, usable).await?;
+        let _guard = match found {
+            Some(_) => None,
+            None => {
+                let guard = self.fill_guard(&id).await;
+                if guard.is_some() {
+                    // Another caller may have filled the entry while this one waited.
+                    found = self.lookup(&id, usable).await?;
+                }
+                guard
+            }
+        };
+        if let Some(Materials::Encryption(materials)) = found {
+            count(&counters.hits);
+            return Ok(materials);
+        }
+        count(&counters.misses);
+        count(&counters.underlying_calls);
+        let mut forwarded = request;
+        // The materials may protect messages of other lengths: do not bind them to this one.
+        forwarded.max_plaintext_length = None;
+        let materials = self
+            .inner
+            .underlying
+            .get_encryption_materials(forwarded)
+            .await?;
+        if materials.suite().has_kdf() {
+            self.put(
+                id,
+                Materials::Encryption(materials.clone()),
+                Usage::new(1, length),
+            );
+        }
+        Ok(materials)
+    }
+
+    async fn decrypt_materials(
+        &self,
+        request: DecryptionRequest,
+    ) -> keyward_materials::Result<DecryptionMaterials> {
+        let counters = &self.inner.counters;
+        if !request.suite.has_kdf() {
+            count(&counters.bypassed_no_kdf);
+            count(&counters.underlying_calls);
+            return self.inner.underlying.decrypt_materials(request).await;
+        }
+        let id = cache_id::decrypt_id(
+            self.inner.partition.as_bytes(),
+            request.suite,
+            &request.encrypted_data_keys,
+            &request.encryption_context,
+            request.reproduced_encryption_context.as_ref(),
+        );
+        let usable = |entry: &Arc<Entry>| match entry.materials() {
+            Materials::Decryption(materials) if self.within_age(entry) => {
+                Some(Materials::Decryption(materials.clone()))
+            }
+            _ => None,
+        };
+        let mut found = self.lookup(&id, usable).await?;
+        let _guard = match found {
+            Some(_) => None,
+            None => {
+                let guard = self.fill_guard(&id).await;
+                if guard.is_some() {
+                    found = self.lookup(&id, usable).await?;
+                }
+                guard
+            }
+        };
+        if let Some(Materials::Decryption(materials)) = found {
+            count(&counters.hits);
+            return Ok(materials);
+        }
+        count(&counters.misses);
+        count(&counters.underlying_calls);
+        let materials = self.inner.underlying.decrypt_materials(request).await?;
+        self.put(
+            id,
+            Materials::Decryption(materials.clone()),
+            Usage::default(),
+        );
+        Ok(materials)
+    }
+}
+
+impl CachingMaterialsManagerBuilder {
+    /// The most messages one data key may encrypt: 1 ..= 2^32. Default 2^32.
+    pub fn max_messages(mut self, max: u64) -> Self {
+        self.max_messages = max;
+        self
+    }
+
+    /// The most plaintext bytes one data key may encrypt: 0 ..= 2^63 - 1. Default 2^63 - 1.
+    pub fn max_bytes(mut self, max: u64) -> Self {
+        self.max_bytes = max;
+        self
+    }
+
+    /// The partition name. Default: a random UUID, so that no two managers share entries
+    /// unless they are given the same partition.
+    pub fn partition(mut self, partition: impl Into<String>) -> Self {
+        self.partition = Some(partition.into());
+        self
+    }
+
+    /// The manager.
+    ///
+    /// # Errors
+    /// [`Error::InvalidSetting`] for a zero maximum age, a message limit outside
+    /// 1 ..= 2^32, or a byte limit above 2^63 - 1.
+    pub fn build(self) -> Result<CachingMaterialsManager> {
+        if self.max_age.is_zero() {
+            return Err(Error::InvalidSetting {
+                setting: "max age",
+                reason: "must be positive",
+            });
+        }
+        if !(1..=DEFAULT_MAX_MESSAGES).contains(&self.max_messages) {
+            return Err(Error::InvalidSetting {
+                setting: "max messages",
+                reason: "must be between 1 and 2^32",
+            });
+        }
+        if self.max_bytes > DEFAULT_MAX_BYTES {
+            return Err(Error::InvalidSetting {
+                setting: "max bytes",
+                reason: "must be at most 2^63 - 1",
+            });
+        }
+        let partition = match self.partition {
+            Some(partition) => partition,
+            None => random_uuid()?,
+        };
+        Ok(CachingMaterialsManager {
+            inner: Arc::new(Inner {
+                underlying: self.underlying,
+                cache: self.cache,
+                max_age: self.max_age,
+                limits: UsageLimits::new(self.max_messages, self.max_bytes),
+                partition,
+                counters: ManagerCounters::default(),
+                fills: Mutex::new(HashMap::new()),
+            }),
+        })
+    }
+}
+
+/// What a caching manager has done: how many calls to the underlying manager (for a KMS
+/// keyring, KMS calls) the cache saved.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ManagerStats {
+    /// Requests served from the cache.
+    pub hits: u64,
+    /// Requests that looked in the cache and found nothing usable.
+    pub misses: u64,
+    /// Encrypt requests that bypassed the cache because the plaintext length was unknown.
+    pub bypassed_unknown_length: u64,
+    /// Requests that bypassed the cache because the suite has no key derivation.
+    pub bypassed_no_kdf: u64,
+    /// Encrypt requests whose plaintext alone reaches the byte limit.
+    pub bypassed_too_large: u64,
+    /// Calls to the underlying manager.
+    pub underlying_calls: u64,
+    /// Entries retired because a message would have exceeded their limits.
+    pub retired_used_up: u64,
+}
+
+#[derive(Debug, Default)]
+struct ManagerCounters {
+    hits: AtomicU64,
+    misses: AtomicU64,
+    bypassed_unknown_length: AtomicU64,
+    bypassed_no_kdf: AtomicU64,
+    bypassed_too_large: AtomicU64,
+    underlying_calls: AtomicU64,
+    retired_used_up: AtomicU64,
+}
+
+impl ManagerCounters {
+    fn snapshot(&self) -> ManagerStats {
+        let load = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        ManagerStats {
+            hits: load(&self.hits),
+            misses: load(&self.misses),
+            bypassed_unknown_length: load(&self.bypassed_unknown_length),
+            bypassed_no_kdf: load(&self.bypassed_no_kdf),
+            bypassed_too_large: load(&self.bypassed_too_large),
+            underlying_calls: load(&self.underlying_calls),
+            retired_used_up: load(&self.retired_used_up),
+        }
+    }
+}
+
+fn count(counter: &AtomicU64) {
+    counter.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Holds the per-identifier fetch lock; removes the lock from the map when no one else uses it.
+struct FillGuard<'a> {
+    manager: &'a CachingMaterialsManager,
+    id: CacheId,
+    lock: Arc<tokio::sync::Mutex<()>>,
+    _guard: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl Drop for FillGuard<'_> {
+    fn drop(&mut self) {
+        let mut fills = self
+            .manager
+            .inner
+            .fills
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        // The map, this guard's `lock` and the owned guard hold three references when no other
+        // caller waits.
+        if Arc::strong_count(&self.lock) <= 3 {
+            fills.remove(&self.id);
+        }
+    }
+}
+
+/// A random version 4 UUID string.
+fn random_uuid() -> Result<String> {
+    let mut bytes = [0u8; 16];
+    aws_lc_rs::rand::fill(&mut bytes).map_err(|_| Error::InvalidSetting {
+        setting: "partition",
+        reason: "the random generator failed",
+    })?;
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    Ok(format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    ))
+}
+
+impl fmt::Debug for CachingMaterialsManager {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CachingMaterialsManager")
+            .field("underlying", &self.inner.underlying)
+            .field("cache", &self.inner.cache)
+            .field("max_age", &self.inner.max_age)
+            .field("limits", &self.inner.limits)
+            .field("partition", &self.inner.partition)
+            .field("stats", &self.stats())
+            .finish()
+    }
+}
+
+impl fmt::Debug for CachingMaterialsManagerBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CachingMaterialsManagerBuilder")
+            .field("max_age", &self.max_age)
+            .field("max_messages", &self.max_messages)
+            .field("max_bytes", &self.max_bytes)
+            .field("partition", &self.partition)
+            .finish_non_exhaustive()
+    }
+}

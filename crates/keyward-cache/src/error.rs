@@ -1,0 +1,29 @@
+//! The cache crate's error: settings that cannot work, and storm-tracking timeouts.
+
+/// Everything a cache or the caching manager can fail with on its own.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A setting is outside its allowed range or contradicts another.
+    #[error("invalid cache setting {setting}: {reason}")]
+    InvalidSetting {
+        /// The setting.
+        setting: &'static str,
+        /// Why.
+        reason: &'static str,
+    },
+
+    /// A storm-tracking cache made this caller wait longer than its in-flight TTL for another
+    /// caller's fetch.
+    #[error("waited longer than the in-flight TTL for another caller to fill the cache entry")]
+    InFlightTtlExceeded,
+}
+
+/// The result type of this crate.
+pub type Result<T, E = Error> = core::result::Result<T, E>;
+
+impl From<Error> for keyward_materials::Error {
+    fn from(error: Error) -> Self {
+        Self::Other(Box::new(error))
+    }
+}

@@ -1,0 +1,26 @@
+#![doc = include_str!("../README.md")]
+#![doc(test(attr(deny(warnings))))]
+
+mod cache;
+pub mod cache_id;
+mod cache_type;
+mod caching_manager;
+mod clock;
+mod error;
+mod local;
+mod null;
+mod storm;
+
+pub use crate::cache::{
+    CacheId, CacheStats, Entry, FillPolicy, Lookup, MaterialsCache, Usage, UsageLimits,
+};
+pub use crate::cache_type::CacheType;
+pub use crate::caching_manager::{
+    CachingMaterialsManager, CachingMaterialsManagerBuilder, DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_MESSAGES, ManagerStats,
+};
+pub use crate::clock::{Clock, ManualClock, SystemClock, TokioClock};
+pub use crate::error::{Error, Result};
+pub use crate::local::{LocalCache, LocalCacheBuilder};
+pub use crate::null::NullCache;
+pub use crate::storm::{StormSettings, StormTrackingCache};

@@ -1,0 +1,285 @@
+//! The storm-tracking cache: a local LRU that also tracks fetches in flight, so that a crowd of
+//! callers does not fetch the same materials at once.
+//!
+//! spec: framework/storm-tracking-cryptographic-materials-cache.md
+
+use core::time::Duration;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use crate::cache::{CacheId, CacheStats, Counters, Entry, FillPolicy, Lookup, MaterialsCache};
+use crate::clock::{Clock, SystemClock};
+use crate::error::{Error, Result};
+use crate::local::Lru;
+
+/// The settings of a storm-tracking cache, with the official defaults ("DefaultStorm").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[must_use]
+pub struct StormSettings {
+    capacity: usize,
+    pruning_tail_size: usize,
+    grace_period: Duration,
+    grace_interval: Duration,
+    fan_out: usize,
+    in_flight_ttl: Duration,
+    sleep: Duration,
+}
+
+impl StormSettings {
+    /// The official defaults with `capacity` entries: grace period 10 s, grace interval 1 s,
+    /// fan-out 20, in-flight TTL 10 s, sleep 20 ms, pruning tail 1.
+    pub const fn new(capacity: usize) -> Self {
+        Self {
+            capacity,
+            pruning_tail_size: 1,
+            grace_period: Duration::from_secs(10),
+            grace_interval: Duration::from_secs(1),
+            fan_out: 20,
+            in_flight_ttl: Duration::from_secs(10),
+            sleep: Duration::from_millis(20),
+        }
+    }
+
+    /// How long before expiry one caller per grace interval refreshes an entry.
+    pub const fn grace_period(mut self, period: Duration) -> Self {
+        self.grace_period = period;
+        self
+    }
+
+    /// How often a refresh (or a fetch of a missing entry) may start.
+    pub const fn grace_interval(mut self, interval: Duration) -> Self {
+        self.grace_interval = interval;
+        self
+    }
+
+    /// The most fetches in flight at once.
+    pub const fn fan_out(mut self, fan_out: usize) -> Self {
+        self.fan_out = fan_out;
+        self
+    }
+
+    /// How long a caller waits for another caller's fetch.
+    pub const fn in_flight_ttl(mut self, ttl: Duration) -> Self {
+        self.in_flight_ttl = ttl;
+        self
+    }
+
+    /// The pause between looks while waiting.
+    pub const fn sleep(mut self, sleep: Duration) -> Self {
+        self.sleep = sleep;
+        self
+    }
+
+    /// How many least recently used entries a hit checks for expiry.
+    pub const fn pruning_tail_size(mut self, size: usize) -> Self {
+        self.pruning_tail_size = if size == 0 { 1 } else { size };
+        self
+    }
+
+    /// The grace period.
+    pub const fn grace_period_value(&self) -> Duration {
+        self.grace_period
+    }
+
+    /// Checks the rules between the settings.
+    ///
+    /// # Errors
+    /// [`Error::InvalidSetting`] when a setting is zero, or when it breaks
+    /// `grace interval ≤ in-flight TTL ≤ grace period`.
+    pub fn validate(&self) -> Result<()> {
+        let invalid = |setting, reason| Err(Error::InvalidSetting { setting, reason });
+        if self.capacity == 0 {
+            return invalid("entry capacity", "must be at least 1");
+        }
+        if self.fan_out == 0 {
+            return invalid("fan-out", "must be at least 1");
+        }
+        if self.grace_period.is_zero()
+            || self.grace_interval.is_zero()
+            || self.in_flight_ttl.is_zero()
+            || self.sleep.is_zero()
+        {
+            return invalid(
+                "storm timing",
+                "grace period, grace interval, in-flight TTL and sleep must be positive",
+            );
+        }
+        if self.grace_interval > self.grace_period {
+            return invalid("grace interval", "must not exceed the grace period");
+        }
+        if self.in_flight_ttl > self.grace_period {
+            return invalid("in-flight TTL", "must not exceed the grace period");
+        }
+        if self.grace_interval > self.in_flight_ttl {
+            return invalid("grace interval", "must not exceed the in-flight TTL");
+        }
+        Ok(())
+    }
+}
+
+/// A local LRU cache that coordinates fetches: near expiry exactly one caller per grace interval
+/// refreshes an entry while the others keep using it; on a miss one caller fetches and the
+/// others wait (holding no lock) until the entry arrives or their in-flight TTL runs out; never
+/// more than `fan_out` fetches are in flight. Cheap to clone: clones share the cache.
+#[derive(Clone, Debug)]
+pub struct StormTrackingCache {
+    inner: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    state: Mutex<State>,
+    counters: Counters,
+    clock: Arc<dyn Clock>,
+    settings: StormSettings,
+}
+
+#[derive(Debug)]
+struct State {
+    lru: Lru,
+    in_flight: HashMap<CacheId, Duration>,
+    last_prune: Option<Duration>,
+}
+
+impl StormTrackingCache {
+    /// A cache with these settings on the system clock.
+    ///
+    /// # Errors
+    /// [`Error::InvalidSetting`] (see [`StormSettings::validate`]).
+    pub fn new(settings: StormSettings) -> Result<Self> {
+        Self::with_clock(settings, Arc::new(SystemClock::new()))
+    }
+
+    /// A cache with these settings on the given clock.
+    ///
+    /// # Errors
+    /// [`Error::InvalidSetting`] (see [`StormSettings::validate`]).
+    pub fn with_clock(settings: StormSettings, clock: Arc<dyn Clock>) -> Result<Self> {
+        settings.validate()?;
+        Ok(Self {
+            inner: Arc::new(Shared {
+                state: Mutex::new(State {
+                    lru: Lru::new(settings.capacity, settings.pruning_tail_size),
+                    in_flight: HashMap::new(),
+                    last_prune: None,
+                }),
+                counters: Counters::default(),
+                clock,
+                settings,
+            }),
+        })
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &StormSettings {
+        &self.inner.settings
+    }
+
+    /// How many fetches are in flight.
+    pub fn in_flight(&self) -> usize {
+        self.lock().in_flight.len()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.inner
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl State {
+    fn fan_out_reached(&mut self, now: Duration, settings: &StormSettings) -> bool {
+        let due = self.last_prune.is_none_or(|last| now >= last + PRUNE_EVERY);
+        if self.in_flight.len() >= settings.fan_out && due {
+            self.last_prune = Some(now);
+            self.in_flight
+                .retain(|_, since| now < *since + settings.in_flight_ttl);
+        }
+        self.in_flight.len() >= settings.fan_out
+    }
+
+    /// Whether a fetch for `id` started less than a grace interval ago.
+    fn fetching(&self, id: &CacheId, now: Duration, settings: &StormSettings) -> bool {
+        self.in_flight
+            .get(id)
+            .is_some_and(|since| now < *since + settings.grace_interval)
+    }
+}
+
+impl MaterialsCache for StormTrackingCache {
+    fn get(&self, id: &CacheId) -> Lookup {
+        let now = self.now();
+        let settings = &self.inner.settings;
+        let counters = &self.inner.counters;
+        let mut state = self.lock();
+        let lookup = match state.lru.get(id, now, counters) {
+            Some(entry) => {
+                let in_grace = entry.expires().saturating_sub(settings.grace_period) <= now;
+                if !in_grace
+                    || state.fan_out_reached(now, settings)
+                    || state.fetching(id, now, settings)
+                {
+                    Lookup::Hit(entry)
+                } else {
+                    state.in_flight.insert(*id, now);
+                    Lookup::Fill
+                }
+            }
+            None => {
+                if state.fan_out_reached(now, settings) || state.fetching(id, now, settings) {
+                    Lookup::Wait
+                } else {
+                    state.in_flight.insert(*id, now);
+                    Lookup::Fill
+                }
+            }
+        };
+        drop(state);
+        match lookup {
+            Lookup::Hit(_) => Counters::add(&counters.hits),
+            _ => Counters::add(&counters.misses),
+        }
+        lookup
+    }
+
+    fn put(&self, id: CacheId, entry: Entry) {
+        let mut state = self.lock();
+        state.in_flight.remove(&id);
+        state.lru.put(id, Arc::new(entry), &self.inner.counters);
+    }
+
+    fn delete(&self, id: &CacheId) {
+        let mut state = self.lock();
+        state.in_flight.remove(id);
+        if state.lru.remove(id).is_some() {
+            Counters::add(&self.inner.counters.deleted);
+        }
+    }
+
+    fn retire(&self, id: &CacheId, entry: &Arc<Entry>) {
+        let mut state = self.lock();
+        if state.lru.remove_if_same(id, entry) {
+            Counters::add(&self.inner.counters.deleted);
+        }
+    }
+
+    fn now(&self) -> Duration {
+        self.inner.clock.now()
+    }
+
+    fn fill_policy(&self) -> FillPolicy {
+        FillPolicy::Coordinated {
+            sleep: self.inner.settings.sleep,
+            in_flight_ttl: self.inner.settings.in_flight_ttl,
+        }
+    }
+
+    fn stats(&self) -> CacheStats {
+        let entries = self.lock().lru.len();
+        self.inner.counters.snapshot(entries)
+    }
+}
+
+/// The in-flight map is pruned at most this often.
+const PRUNE_EVERY: Duration = Duration::from_secs(1);
