@@ -198,11 +198,11 @@ impl Lru {
             return;
         }
         self.remove(&id);
-        if self.map.len() >= self.capacity {
-            if let Some(tail_id) = self.node(self.tail).map(|n| n.id) {
-                self.remove(&tail_id);
-                Counters::add(&counters.evicted_for_capacity);
-            }
+        if self.map.len() >= self.capacity
+            && let Some(tail_id) = self.node(self.tail).map(|n| n.id)
+        {
+            self.remove(&tail_id);
+            Counters::add(&counters.evicted_for_capacity);
         }
         let node = Node {
             id,
