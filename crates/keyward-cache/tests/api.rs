@@ -1,10 +1,6 @@
 //! Integration tests of the caches and the caching manager, as one test binary.
 
-#![expect(
-    clippy::unwrap_used,
-    clippy::cast_possible_truncation,
-    reason = "test fixtures: a failure should stop the test, and counts are small"
-)]
+#![expect(clippy::unwrap_used, reason = "test fixtures: a failure should stop the test")]
 
 mod api {
     mod backends;
