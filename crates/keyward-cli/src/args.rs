@@ -66,6 +66,15 @@ pub(crate) struct Keys {
 pub(crate) struct EncryptArgs {
     #[command(flatten)]
     pub(crate) io: Io,
+    /// More input files, encrypted in one run (with --output-dir): data keys can then be reused
+    /// across files through the cache options.
+    #[arg(long = "batch-input", value_name = "PATH")]
+    pub(crate) batch_inputs: Vec<PathBuf>,
+    /// Where batch outputs go, as `<name>.encrypted`.
+    #[arg(long)]
+    pub(crate) output_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) cache: CacheArgs,
     #[command(flatten)]
     pub(crate) keys: Keys,
     /// An encryption context pair `KEY=VALUE`. Repeatable.
@@ -77,6 +86,26 @@ pub(crate) struct EncryptArgs {
     /// The frame length in bytes.
     #[arg(long, default_value_t = 4096)]
     pub(crate) frame_length: u64,
+}
+
+/// Data-key caching: reuse a data key for several messages within these limits.
+#[derive(Debug, Args)]
+pub(crate) struct CacheArgs {
+    /// Turn on caching with a local LRU cache of this many entries.
+    #[arg(long)]
+    pub(crate) cache_capacity: Option<usize>,
+    /// The longest a cached data key is used, in seconds.
+    #[arg(long, default_value_t = 300)]
+    pub(crate) cache_max_age: u64,
+    /// The most messages one cached data key encrypts.
+    #[arg(long)]
+    pub(crate) cache_max_messages: Option<u64>,
+    /// The most bytes one cached data key encrypts.
+    #[arg(long)]
+    pub(crate) cache_max_bytes: Option<u64>,
+    /// The cache partition name.
+    #[arg(long)]
+    pub(crate) cache_partition: Option<String>,
 }
 
 #[derive(Debug, Args)]

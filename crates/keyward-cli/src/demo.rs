@@ -1,10 +1,15 @@
 //! The offline demonstration: a local key, the whole-buffer API, and the streaming API.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use anyhow::Result;
-use keyward::materials::{DataKey, RawAesKeyring, WrappingKey};
+use keyward::cache::{CachingMaterialsManager, LocalCache};
+use keyward::materials::{
+    DataKey, DecryptionMaterials, EncryptedDataKey, EncryptionMaterials, Keyring, RawAesKeyring,
+    WrappingKey,
+};
 use keyward::{AlgorithmSuite, Client, EncryptionContext, StreamOptions};
 use tokio::io::{AsyncRead, ReadBuf};
 
@@ -46,9 +51,11 @@ pub(crate) async fn run(megabytes: u64) -> Result<()> {
     );
 
     // 2. Throughput of the whole-buffer API with the unsigned committing suite.
-    let unsigned = Client::builder(keyward::materials::DefaultMaterialsManager::new(keyring))
-        .suite(AlgorithmSuite::Aes256GcmHkdfSha512Commit)
-        .build();
+    let unsigned = Client::builder(keyward::materials::DefaultMaterialsManager::new(
+        keyring.clone(),
+    ))
+    .suite(AlgorithmSuite::Aes256GcmHkdfSha512Commit)
+    .build();
     let one_mib = vec![0x5a; 1 << 20];
     let rounds: u32 = 64;
     let start = Instant::now();
@@ -97,11 +104,89 @@ pub(crate) async fn run(megabytes: u64) -> Result<()> {
         written.frame_length()
     );
     println!(
-        "   decrypted {} bytes in {seconds:.2} s ({:.0} MiB/s end to end)",
+        "   decrypted {} bytes in {seconds:.2} s ({:.0} MiB/s end to end)\n",
         streamed.plaintext_len(),
         megabytes as f64 / seconds
     );
+
+    // 4. Data-key caching: the same workload without and with the caching manager.
+    println!(
+        "4. {CACHED_MESSAGES} messages of 1 KiB, default suite, without and with data-key caching"
+    );
+    let message = vec![0x42; 1024];
+    for cached in [false, true] {
+        let counting = Arc::new(Counting::new(keyring.clone()));
+        let client = if cached {
+            let manager = CachingMaterialsManager::with_keyring(
+                counting.clone(),
+                LocalCache::new(10),
+                Duration::from_secs(60),
+            )
+            .max_messages(100)
+            .build()?;
+            Client::builder(manager).build()
+        } else {
+            Client::new(counting.clone())
+        };
+        let start = Instant::now();
+        for _ in 0..CACHED_MESSAGES {
+            client.encrypt(&message, &context).await?;
+        }
+        let rate = f64::from(CACHED_MESSAGES) / start.elapsed().as_secs_f64();
+        let calls = counting.calls.load(Ordering::Relaxed);
+        println!(
+            "   {:<40} {CACHED_MESSAGES} messages, {calls:>4} keyring calls, {:>4} cache hits, {rate:>6.0} messages/s",
+            if cached {
+                "caching manager (100 messages per key):"
+            } else {
+                "no caching:"
+            },
+            if cached {
+                u64::from(CACHED_MESSAGES) - calls
+            } else {
+                0
+            },
+        );
+    }
     Ok(())
+}
+
+const CACHED_MESSAGES: u32 = 2000;
+
+/// Counts the keyring calls that reach the wrapped keyring.
+#[derive(Debug)]
+struct Counting {
+    inner: Arc<RawAesKeyring>,
+    calls: AtomicU64,
+}
+
+impl Counting {
+    fn new(inner: Arc<RawAesKeyring>) -> Self {
+        Self {
+            inner,
+            calls: AtomicU64::new(0),
+        }
+    }
+}
+
+#[keyward::async_trait]
+impl Keyring for Counting {
+    async fn on_encrypt(
+        &self,
+        materials: EncryptionMaterials,
+    ) -> keyward::materials::Result<EncryptionMaterials> {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        self.inner.on_encrypt(materials).await
+    }
+
+    async fn on_decrypt(
+        &self,
+        materials: DecryptionMaterials,
+        encrypted_data_keys: &[EncryptedDataKey],
+    ) -> keyward::materials::Result<DecryptionMaterials> {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        self.inner.on_decrypt(materials, encrypted_data_keys).await
+    }
 }
 
 /// `remaining` zero bytes, produced on demand.

@@ -7,6 +7,11 @@ use std::task::{Context, Poll};
 
 use anyhow::{Context as _, Result};
 use base64::Engine as _;
+use std::sync::Arc;
+use std::time::Duration;
+
+use keyward::MaterialsManager;
+use keyward::cache::{CachingMaterialsManager, LocalCache};
 use keyward::materials::DefaultMaterialsManager;
 use keyward::{Client, FrameLength, MessageInfo, StreamOptions};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -25,16 +30,64 @@ pub(crate) async fn run(cli: Cli) -> Result<()> {
 
 async fn encrypt(args: EncryptArgs) -> Result<()> {
     let keyring = keys::keyring(&args.keys)?;
-    let mut builder = keys::configure(
-        Client::builder(DefaultMaterialsManager::from_arc(keyring)),
-        &args.keys,
-    )?
-    .frame_length(FrameLength::new(args.frame_length)?);
+    let manager: Arc<dyn MaterialsManager> = match args.cache.cache_capacity {
+        None => Arc::new(DefaultMaterialsManager::from_arc(keyring)),
+        Some(capacity) => {
+            let mut builder = CachingMaterialsManager::builder(
+                DefaultMaterialsManager::from_arc(keyring),
+                LocalCache::new(capacity),
+                Duration::from_secs(args.cache.cache_max_age),
+            );
+            if let Some(max) = args.cache.cache_max_messages {
+                builder = builder.max_messages(max);
+            }
+            if let Some(max) = args.cache.cache_max_bytes {
+                builder = builder.max_bytes(max);
+            }
+            if let Some(partition) = &args.cache.cache_partition {
+                builder = builder.partition(partition.clone());
+            }
+            Arc::new(builder.build()?)
+        }
+    };
+    let mut builder = keys::configure(Client::builder_from_arc(manager), &args.keys)?
+        .frame_length(FrameLength::new(args.frame_length)?);
     if let Some(suite) = &args.suite {
         builder = builder.suite(keys::suite(suite)?);
     }
     let client = builder.build();
     let context = keys::context(&args.context)?;
+
+    if args.output_dir.is_some() || !args.batch_inputs.is_empty() {
+        let dir = args
+            .output_dir
+            .as_deref()
+            .context("--batch-input needs --output-dir")?;
+        let mut inputs = args.batch_inputs.clone();
+        if args.io.input != Path::new("-") {
+            inputs.insert(0, args.io.input.clone());
+        }
+        for input in inputs {
+            let name = input
+                .file_name()
+                .context("a batch input without a file name")?
+                .to_string_lossy()
+                .into_owned();
+            let output = dir.join(format!("{name}.encrypted"));
+            let (reader, length) = open_input(&input).await?;
+            let client = &client;
+            let context = &context;
+            with_output(&output, |writer| async move {
+                Ok(client
+                    .encrypt_stream(Progress::new(reader, length), writer, context, length)
+                    .await?)
+            })
+            .await
+            .with_context(|| format!("encrypting {}", input.display()))?;
+        }
+        return Ok(());
+    }
+
     let (input, length) = open_input(&args.io.input).await?;
     let info = with_output(&args.io.output, |writer| async move {
         Ok(client

@@ -269,4 +269,86 @@ fn the_demo_runs_offline() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("0x0578"), "{stdout}");
     assert!(stdout.contains("decrypted 4194304 bytes"), "{stdout}");
+    assert!(
+        stdout.contains("2000 keyring calls,    0 cache hits"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("20 keyring calls, 1980 cache hits"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn batch_encryption_reuses_a_cached_data_key_across_files() {
+    let dir = setup("batch");
+    for name in ["one", "two", "three"] {
+        std::fs::write(dir.join(name), name.repeat(1000)).unwrap();
+    }
+    std::fs::create_dir_all(dir.join("out")).unwrap();
+    let encrypt = keyward(
+        &[
+            "encrypt",
+            "--aes-key",
+            "a=a.key",
+            "--batch-input",
+            "one",
+            "--batch-input",
+            "two",
+            "--batch-input",
+            "three",
+            "--output-dir",
+            "out",
+            "--cache-capacity",
+            "10",
+            "--cache-max-messages",
+            "2",
+        ],
+        &dir,
+    );
+    assert!(
+        encrypt.status.success(),
+        "{}",
+        String::from_utf8_lossy(&encrypt.stderr)
+    );
+    let mut infos = Vec::new();
+    for name in ["one", "two", "three"] {
+        let input = format!("out/{name}.encrypted");
+        let decrypt = keyward(
+            &[
+                "decrypt",
+                "--aes-key",
+                "a=a.key",
+                "-i",
+                &input,
+                "-o",
+                name,
+                "--metadata-output",
+                "meta.json",
+            ],
+            &dir,
+        );
+        assert!(
+            decrypt.status.success(),
+            "{}",
+            String::from_utf8_lossy(&decrypt.stderr)
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.join(name)).unwrap(),
+            name.repeat(1000)
+        );
+        let metadata: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("meta.json")).unwrap()).unwrap();
+        infos.push(
+            metadata["encrypted_data_keys"][0]["provider_info"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    assert_eq!(infos[0], infos[1], "the first two files share a data key");
+    assert_ne!(
+        infos[1], infos[2],
+        "max messages 2: the third file gets a new one"
+    );
 }

@@ -4,6 +4,11 @@
 mod client;
 mod error;
 
+/// Data-key caching: caches and the caching materials manager ([`keyward_cache`]).
+pub mod cache {
+    pub use keyward_cache::*;
+}
+
 /// The message format engine ([`keyward_format`]).
 pub mod format {
     pub use keyward_format::*;
