@@ -153,6 +153,25 @@ impl CachingMaterialsManager {
         }
     }
 
+    /// Usable materials from the cache, or, when this caller must fetch them, the fetch lock
+    /// for `id` (for caches that leave single-flight to their callers). Under the lock the
+    /// cache is consulted again: another caller may have filled the entry meanwhile.
+    async fn find_or_lock(
+        &self,
+        id: &CacheId,
+        mut usable: impl FnMut(&Arc<Entry>) -> Option<Materials>,
+    ) -> Result<(Option<Materials>, Option<FillGuard<'_>>)> {
+        if let Some(found) = self.lookup(id, &mut usable).await? {
+            return Ok((Some(found), None));
+        }
+        let guard = self.fill_guard(id).await;
+        let found = match guard {
+            Some(_) => self.lookup(id, &mut usable).await?,
+            None => None,
+        };
+        Ok((found, guard))
+    }
+
     /// One fetch per identifier at a time, for caches that leave that to their callers.
     async fn fill_guard(&self, id: &CacheId) -> Option<FillGuard<'_>> {
         if self.inner.cache.fill_policy() != FillPolicy::SingleFlight {
@@ -227,18 +246,7 @@ impl MaterialsManager for CachingMaterialsManager {
             }
             _ => None,
         };
-        let mut found = self.lookup(&id, usable).await?;
-        let _guard = match found {
-            Some(_) => None,
-            None => {
-                let guard = self.fill_guard(&id).await;
-                if guard.is_some() {
-                    // Another caller may have filled the entry while this one waited.
-                    found = self.lookup(&id, usable).await?;
-                }
-                guard
-            }
-        };
+        let (found, _guard) = self.find_or_lock(&id, usable).await?;
         if let Some(Materials::Encryption(materials)) = found {
             count(&counters.hits);
             return Ok(materials);
@@ -286,17 +294,7 @@ impl MaterialsManager for CachingMaterialsManager {
             }
             _ => None,
         };
-        let mut found = self.lookup(&id, usable).await?;
-        let _guard = match found {
-            Some(_) => None,
-            None => {
-                let guard = self.fill_guard(&id).await;
-                if guard.is_some() {
-                    found = self.lookup(&id, usable).await?;
-                }
-                guard
-            }
-        };
+        let (found, _guard) = self.find_or_lock(&id, usable).await?;
         if let Some(Materials::Decryption(materials)) = found {
             count(&counters.hits);
             return Ok(materials);

@@ -154,6 +154,19 @@ impl EncryptionMaterials {
         Ok(self)
     }
 
+    /// Generates a data key of the suite's length unless the materials hold one already (a
+    /// keyring's first step on encrypt).
+    ///
+    /// # Errors
+    /// [`Error::Crypto`] when the random generator fails.
+    pub fn with_generated_data_key(self) -> Result<Self> {
+        if self.data_key.is_some() {
+            return Ok(self);
+        }
+        let key = DataKey::generate(self.suite.data_key_len())?;
+        self.with_data_key(Arc::new(key))
+    }
+
     /// Adds an encrypted copy of the data key.
     pub fn with_encrypted_data_key(mut self, edk: EncryptedDataKey) -> Self {
         self.encrypted_data_keys.push(edk);

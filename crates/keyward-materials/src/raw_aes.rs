@@ -92,13 +92,7 @@ impl RawAesKeyring {
 #[async_trait]
 impl Keyring for RawAesKeyring {
     async fn on_encrypt(&self, materials: EncryptionMaterials) -> Result<EncryptionMaterials> {
-        let materials = match materials.data_key() {
-            Some(_) => materials,
-            None => {
-                let key = DataKey::generate(materials.suite().data_key_len())?;
-                materials.with_data_key(Arc::new(key))?
-            }
-        };
+        let materials = materials.with_generated_data_key()?;
         let data_key = materials.data_key().ok_or(Error::MissingDataKey)?;
         let aad = materials.encryption_context().to_canonical_bytes()?;
         let iv = random_array::<IV_LEN>()?;

@@ -121,13 +121,7 @@ impl Keyring for RawRsaKeyring {
             .public_key
             .as_ref()
             .ok_or(Error::OperationNotSupported("encrypt without a public key"))?;
-        let materials = match materials.data_key() {
-            Some(_) => materials,
-            None => {
-                let key = DataKey::generate(materials.suite().data_key_len())?;
-                materials.with_data_key(Arc::new(key))?
-            }
-        };
+        let materials = materials.with_generated_data_key()?;
         let data_key = materials.data_key().ok_or(Error::MissingDataKey)?;
         let wrapped = public_key.encrypt(self.padding, data_key.expose_secret())?;
         let edk = EncryptedDataKey::new(
