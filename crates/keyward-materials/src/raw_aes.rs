@@ -3,7 +3,6 @@
 //! spec: framework/raw-aes-keyring.md
 
 use core::fmt;
-use std::sync::Arc;
 
 use async_trait::async_trait;
 use keyward_format::EncryptedDataKey;
@@ -12,7 +11,7 @@ use crate::crypto::{IV_LEN, aes_gcm_unwrap, aes_gcm_wrap, random_array};
 use crate::error::{Error, Result};
 use crate::keyring::Keyring;
 use crate::materials::{DecryptionMaterials, EncryptionMaterials};
-use crate::secret::{DataKey, WrappingKey};
+use crate::secret::WrappingKey;
 
 /// Wraps data keys with AES-GCM under a local 128-, 192- or 256-bit key, binding the
 /// encryption context as AAD. Interoperates with every official raw AES keyring.
@@ -106,27 +105,19 @@ impl Keyring for RawAesKeyring {
         materials: DecryptionMaterials,
         encrypted_data_keys: &[EncryptedDataKey],
     ) -> Result<DecryptionMaterials> {
-        if materials.data_key().is_some() {
-            return Err(Error::DataKeyAlreadyPresent);
-        }
         let aad = materials.encryption_context().to_canonical_bytes()?;
-        let mut errors = Vec::new();
-        for edk in encrypted_data_keys {
-            let Some(iv) = self.iv_of(edk) else { continue };
-            match aes_gcm_unwrap(self.key.expose_secret(), iv, &aad, edk.ciphertext())? {
-                Some(key) => match materials
-                    .clone()
-                    .with_data_key(Arc::new(DataKey::from_slice(&key)))
-                {
-                    Ok(materials) => return Ok(materials),
-                    Err(error) => errors.push(error),
-                },
-                None => errors.push(Error::UnwrapFailed {
-                    provider_id: edk.provider_id().to_owned(),
-                }),
-            }
-        }
-        Err(Error::UnableToDecrypt(errors))
+        materials.with_first_unwrapped(encrypted_data_keys, |edk| {
+            let iv = self.iv_of(edk)?;
+            Some(
+                aes_gcm_unwrap(self.key.expose_secret(), iv, &aad, edk.ciphertext()).and_then(
+                    |key| {
+                        key.ok_or_else(|| Error::UnwrapFailed {
+                            provider_id: edk.provider_id().to_owned(),
+                        })
+                    },
+                ),
+            )
+        })
     }
 }
 

@@ -3,7 +3,6 @@
 //! spec: framework/raw-rsa-keyring.md
 
 use core::fmt;
-use std::sync::Arc;
 
 use async_trait::async_trait;
 use keyward_format::EncryptedDataKey;
@@ -13,7 +12,6 @@ use crate::error::{Error, Result};
 use crate::keyring::Keyring;
 use crate::materials::{DecryptionMaterials, EncryptionMaterials};
 use crate::pem;
-use crate::secret::DataKey;
 
 /// Wraps data keys with RSA (PKCS #1 v1.5 or OAEP). Encrypting needs the public key, decrypting
 /// the private key; RSA binds no encryption context.
@@ -146,25 +144,18 @@ impl Keyring for RawRsaKeyring {
             .ok_or(Error::OperationNotSupported(
                 "decrypt without a private key",
             ))?;
-        let mut errors = Vec::new();
-        for edk in encrypted_data_keys {
+        materials.with_first_unwrapped(encrypted_data_keys, |edk| {
             if edk.provider_id() != self.namespace || edk.provider_info() != self.name.as_bytes() {
-                continue;
+                return None;
             }
-            match private_key.decrypt(self.padding, edk.ciphertext()) {
-                Some(key) => match materials
-                    .clone()
-                    .with_data_key(Arc::new(DataKey::from_slice(&key)))
-                {
-                    Ok(materials) => return Ok(materials),
-                    Err(error) => errors.push(error),
-                },
-                None => errors.push(Error::UnwrapFailed {
-                    provider_id: edk.provider_id().to_owned(),
-                }),
-            }
-        }
-        Err(Error::UnableToDecrypt(errors))
+            Some(
+                private_key
+                    .decrypt(self.padding, edk.ciphertext())
+                    .ok_or_else(|| Error::UnwrapFailed {
+                        provider_id: edk.provider_id().to_owned(),
+                    }),
+            )
+        })
     }
 }
 
