@@ -9,5 +9,6 @@ pub mod decrypt;
 pub mod encrypt;
 pub mod keys;
 pub mod messages;
+pub mod moto;
 pub mod skips;
 pub mod vectors;

@@ -6,6 +6,7 @@
 mod bench;
 mod deny;
 mod fuzz;
+mod moto;
 mod tidy;
 mod util;
 
@@ -17,10 +18,13 @@ const USAGE: &str = "\
 usage: cargo xtask <task> [options]
 
 tasks:
-  test                 the whole test suite (the README's test command): unit, integration,
-                       vector and property tests with nextest (or cargo test), then doctests
-                       and the examples
-  demo                 the offline demonstration (local keys), as `keyward demo`
+  test                 the whole test suite (the README's test command): starts moto server
+                       (installed into target/moto-venv) on a free loopback port, runs unit,
+                       integration, vector, property and AWS KMS tests with nextest (or cargo
+                       test), then doctests and the examples; stops moto even on failure
+  demo [--kms]         the offline demonstration (local keys), as `keyward demo`; with --kms
+                       also data-key caching over AWS KMS, against a local moto server
+  moto                 start moto server and wait (Ctrl-C stops it), for manual runs
   vectors [SET ...]    run the test-vector sets; --write also writes docs/compatibility.md
   vectors decrypt --manifest PATH           decrypt any awses-decrypt manifest (v1 to v5)
   vectors encrypt --manifest PATH --out DIR run an awses-encrypt manifest into a decrypt set
@@ -56,19 +60,14 @@ fn run(args: &[String]) -> Result<()> {
         "deny" => deny::run(),
         "tidy" => tidy::run(),
         "ci" => util::run(util::command("bash").arg(".ci/run")),
-        "demo" => util::run(
-            util::cargo()
-                .args([
-                    "run",
-                    "--release",
-                    "--quiet",
-                    "--package",
-                    "keyward-cli",
-                    "--",
-                    "demo",
-                ])
-                .args(rest),
-        ),
+        "demo" => demo(rest),
+        "moto" => {
+            let moto = moto::Moto::start()?;
+            println!("{}={}", moto::ENDPOINT_VAR, moto.endpoint());
+            loop {
+                std::thread::park();
+            }
+        }
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
             Ok(())
@@ -77,27 +76,56 @@ fn run(args: &[String]) -> Result<()> {
     }
 }
 
-/// The README's test command.
+/// The README's test command. The moto guard lives until every step has run, and its `Drop`
+/// stops the server on every way out.
 fn test(extra: &[String]) -> Result<()> {
+    let moto = moto::Moto::start()?;
+    let features = ["--features", "keyward-tests/moto"];
     if util::has_nextest() {
         util::run(
             util::cargo()
                 .args(["nextest", "run", "--workspace", "--no-fail-fast"])
-                .args(extra),
+                .args(features)
+                .args(extra)
+                .env(moto::ENDPOINT_VAR, moto.endpoint()),
         )?;
     } else {
         util::run(
             util::cargo()
                 .args(["test", "--workspace", "--all-targets", "--no-fail-fast"])
-                .args(extra),
+                .args(features)
+                .args(extra)
+                .env(moto::ENDPOINT_VAR, moto.endpoint()),
         )?;
     }
     util::run(util::cargo().args(["test", "--workspace", "--doc"]))?;
-    run_examples()
+    run_examples(moto.endpoint())
+}
+
+/// `keyward demo`; with `--kms`, against a moto server started for it.
+fn demo(args: &[String]) -> Result<()> {
+    let mut command = util::cargo();
+    command.args([
+        "run",
+        "--release",
+        "--quiet",
+        "--package",
+        "keyward-cli",
+        "--",
+        "demo",
+    ]);
+    let kms = args.iter().any(|arg| arg == "--kms");
+    command.args(args.iter().filter(|arg| *arg != "--kms"));
+    if kms {
+        let moto = moto::Moto::start()?;
+        command.args(["--endpoint-url", moto.endpoint()]);
+        return util::run(&mut command);
+    }
+    util::run(&mut command)
 }
 
 /// Runs every example of the facade: they assert what they show.
-fn run_examples() -> Result<()> {
+fn run_examples(endpoint: &str) -> Result<()> {
     let mut examples: Vec<String> =
         std::fs::read_dir(util::root().join("crates/keyward/examples"))?
             .filter_map(|entry| {
@@ -111,14 +139,18 @@ fn run_examples() -> Result<()> {
             .collect();
     examples.sort();
     for example in &examples {
-        util::run(util::cargo().args([
-            "run",
-            "--quiet",
-            "--package",
-            "keyward",
-            "--example",
-            example,
-        ]))?;
+        util::run(
+            util::cargo()
+                .args([
+                    "run",
+                    "--quiet",
+                    "--package",
+                    "keyward",
+                    "--example",
+                    example,
+                ])
+                .env(moto::ENDPOINT_VAR, endpoint),
+        )?;
     }
     eprintln!("xtask: {} examples ran", examples.len());
     Ok(())

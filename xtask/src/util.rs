@@ -14,11 +14,11 @@ pub(crate) fn root() -> PathBuf {
 
 /// `cargo`, as the one that runs this task.
 pub(crate) fn cargo() -> Command {
-    command(&std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
+    command(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
 }
 
 /// A command that runs in the workspace root.
-pub(crate) fn command(program: &str) -> Command {
+pub(crate) fn command(program: impl AsRef<std::ffi::OsStr>) -> Command {
     let mut command = Command::new(program);
     command.current_dir(root());
     command

@@ -108,6 +108,11 @@ pub enum Error {
     #[error("cryptographic backend failure")]
     Crypto,
 
+    /// An error of one of keyward's own network keyrings (AWS KMS, hierarchical), with its
+    /// detail and cause: `downcast_ref::<keyward_kms::Error>()` on the boxed error finds it.
+    #[error(transparent)]
+    Keyring(Box<dyn std::error::Error + Send + Sync>),
+
     /// An error from a keyring or manager written outside keyward.
     #[error(transparent)]
     Other(Box<dyn std::error::Error + Send + Sync>),

@@ -14,6 +14,13 @@ pub mod format {
     pub use keyward_format::*;
 }
 
+/// AWS KMS keyrings: strict, discovery and multi-Region-key aware, and multi-region
+/// constructors ([`keyward_kms`]; feature `kms`, on by default).
+#[cfg(feature = "kms")]
+pub mod kms {
+    pub use keyward_kms::*;
+}
+
 /// Keyrings, materials managers and secret types ([`keyward_materials`]).
 pub mod materials {
     pub use keyward_materials::*;

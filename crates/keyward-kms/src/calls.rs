@@ -1,0 +1,234 @@
+//! The KMS core shared by every keyring: one wrap path and one unwrap loop, with the response
+//! checks of the specification.
+//!
+//! spec: framework/aws-kms/aws-kms-keyring.md (OnEncrypt, OnDecrypt)
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use aws_sdk_kms::primitives::Blob;
+use keyward_format::{EncryptedDataKey, EncryptionContext};
+use keyward_materials::{DataKey, DecryptionMaterials, EncryptionMaterials};
+use zeroize::Zeroizing;
+
+use crate::arn::KmsArn;
+use crate::error::{Error, KmsOperation};
+
+/// The provider id of every AWS KMS encrypted data key.
+pub const PROVIDER_ID: &str = "aws-kms";
+
+/// A KMS client with the grant tokens its keyring sends.
+#[derive(Clone)]
+pub(crate) struct Kms {
+    pub(crate) client: aws_sdk_kms::Client,
+    pub(crate) grant_tokens: Vec<String>,
+}
+
+impl Kms {
+    pub(crate) fn new(client: aws_sdk_kms::Client) -> Self {
+        Self {
+            client,
+            grant_tokens: Vec::new(),
+        }
+    }
+
+    fn grant_tokens(&self) -> Option<Vec<String>> {
+        (!self.grant_tokens.is_empty()).then(|| self.grant_tokens.clone())
+    }
+
+    /// The client's region, for `Debug` output and region checks.
+    pub(crate) fn region(&self) -> Option<&str> {
+        self.client.config().region().map(|region| region.as_ref())
+    }
+
+    /// Generates the data key with `GenerateDataKey` when the materials hold none, otherwise
+    /// wraps it with `Encrypt`; adds the encrypted data key.
+    pub(crate) async fn wrap(
+        &self,
+        key_id: &str,
+        materials: EncryptionMaterials,
+    ) -> Result<EncryptionMaterials, keyward_materials::Error> {
+        let context = context_map(materials.encryption_context());
+        let expected_len = materials.suite().data_key_len();
+        let Some(data_key) = materials.data_key().cloned() else {
+            let operation = KmsOperation::GenerateDataKey;
+            let number_of_bytes = i32::try_from(expected_len)
+                .map_err(|_| Error::InvalidConfiguration("data key length out of range"))?;
+            let mut output = self
+                .client
+                .generate_data_key()
+                .key_id(key_id)
+                .number_of_bytes(number_of_bytes)
+                .set_encryption_context(context)
+                .set_grant_tokens(self.grant_tokens())
+                .send()
+                .await
+                .map_err(|error| Error::kms(operation, key_id, error))?;
+            let plaintext = Zeroizing::new(
+                output
+                    .plaintext
+                    .take()
+                    .ok_or(Error::MissingResponseField {
+                        operation,
+                        field: "Plaintext",
+                    })?
+                    .into_inner(),
+            );
+            if plaintext.len() != expected_len {
+                return Err(Error::PlaintextLength {
+                    operation,
+                    expected: expected_len,
+                    actual: plaintext.len(),
+                }
+                .into());
+            }
+            let edk = encrypted_data_key(operation, output.key_id, output.ciphertext_blob)?;
+            return Ok(materials
+                .with_data_key(Arc::new(DataKey::from_slice(&plaintext)))?
+                .with_encrypted_data_key(edk));
+        };
+        let operation = KmsOperation::Encrypt;
+        let output = self
+            .client
+            .encrypt()
+            .key_id(key_id)
+            .plaintext(Blob::new(data_key.expose_secret()))
+            .set_encryption_context(context)
+            .set_grant_tokens(self.grant_tokens())
+            .send()
+            .await
+            .map_err(|error| Error::kms(operation, key_id, error))?;
+        let edk = encrypted_data_key(operation, output.key_id, output.ciphertext_blob)?;
+        Ok(materials.with_encrypted_data_key(edk))
+    }
+
+    /// Decrypts `edk` with `Decrypt(KeyId = key_id)`; the response must name `key_id` and carry
+    /// a key of the suite's length.
+    async fn unwrap(
+        &self,
+        key_id: &str,
+        edk: &EncryptedDataKey,
+        materials: &DecryptionMaterials,
+    ) -> Result<Arc<DataKey>, Error> {
+        let operation = KmsOperation::Decrypt;
+        let mut output = self
+            .client
+            .decrypt()
+            .key_id(key_id)
+            .ciphertext_blob(Blob::new(edk.ciphertext()))
+            .set_encryption_context(context_map(materials.encryption_context()))
+            .set_grant_tokens(self.grant_tokens())
+            .send()
+            .await
+            .map_err(|error| Error::kms(operation, key_id, error))?;
+        if output.key_id.as_deref() != Some(key_id) {
+            return Err(Error::UnexpectedKeyId {
+                operation,
+                expected: key_id.to_owned(),
+                actual: output.key_id,
+            });
+        }
+        let plaintext = Zeroizing::new(
+            output
+                .plaintext
+                .take()
+                .ok_or(Error::MissingResponseField {
+                    operation,
+                    field: "Plaintext",
+                })?
+                .into_inner(),
+        );
+        let expected = materials.suite().data_key_len();
+        if plaintext.len() != expected {
+            return Err(Error::PlaintextLength {
+                operation,
+                expected,
+                actual: plaintext.len(),
+            });
+        }
+        Ok(Arc::new(DataKey::from_slice(&plaintext)))
+    }
+
+    /// The decrypt loop: tries each `(key id, EDK)` candidate in order, the first data key
+    /// wins, and every failure is collected.
+    pub(crate) async fn unwrap_first(
+        &self,
+        materials: DecryptionMaterials,
+        candidates: Vec<(String, &EncryptedDataKey)>,
+    ) -> Result<DecryptionMaterials, keyward_materials::Error> {
+        let mut errors = Vec::new();
+        for (key_id, edk) in candidates {
+            let attempt = match self.unwrap(&key_id, edk, &materials).await {
+                Ok(data_key) => materials.clone().with_data_key(data_key),
+                Err(error) => Err(error.into()),
+            };
+            match attempt {
+                Ok(materials) => return Ok(materials),
+                Err(error) => errors.push(error),
+            }
+        }
+        Err(keyward_materials::Error::UnableToDecrypt(errors))
+    }
+}
+
+/// Fails when the materials already hold a data key (decrypt must start without one).
+pub(crate) fn check_no_data_key(
+    materials: &DecryptionMaterials,
+) -> Result<(), keyward_materials::Error> {
+    if materials.data_key().is_some() {
+        return Err(keyward_materials::Error::DataKeyAlreadyPresent);
+    }
+    Ok(())
+}
+
+/// The `aws-kms` EDKs of a message, with their provider info parsed. A malformed provider
+/// info fails the whole decrypt, as the specification requires.
+pub(crate) fn kms_edks(
+    encrypted_data_keys: &[EncryptedDataKey],
+) -> impl Iterator<Item = Result<(KmsArn, &str, &EncryptedDataKey), Error>> {
+    encrypted_data_keys
+        .iter()
+        .filter(|edk| edk.provider_id() == PROVIDER_ID)
+        .map(|edk| {
+            let (arn, text) = crate::arn::parse_provider_info(edk.provider_info())?;
+            Ok((arn, text, edk))
+        })
+}
+
+/// The EDK of a `GenerateDataKey` or `Encrypt` response, whose key id must be a key ARN.
+fn encrypted_data_key(
+    operation: KmsOperation,
+    key_id: Option<String>,
+    ciphertext: Option<Blob>,
+) -> Result<EncryptedDataKey, keyward_materials::Error> {
+    let key_arn = match key_id {
+        Some(id) if crate::arn::parse_provider_info(id.as_bytes()).is_ok() => id,
+        actual => {
+            return Err(Error::UnexpectedKeyId {
+                operation,
+                expected: "a valid AWS KMS key ARN".to_owned(),
+                actual,
+            }
+            .into());
+        }
+    };
+    let ciphertext = ciphertext.ok_or(Error::MissingResponseField {
+        operation,
+        field: "CiphertextBlob",
+    })?;
+    Ok(EncryptedDataKey::new(
+        PROVIDER_ID,
+        key_arn.into_bytes(),
+        ciphertext.into_inner(),
+    )?)
+}
+
+/// The encryption context as KMS takes it (`None` when empty).
+fn context_map(context: &EncryptionContext) -> Option<HashMap<String, String>> {
+    (!context.is_empty()).then(|| {
+        context
+            .iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect()
+    })
+}

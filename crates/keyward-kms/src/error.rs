@@ -1,0 +1,162 @@
+//! The error type of the KMS keyrings.
+
+use core::fmt;
+
+/// Everything a KMS keyring can fail with.
+///
+/// Keyrings hand these to their callers inside [`keyward_materials::Error::Keyring`]; the
+/// original is found again with `downcast_ref::<keyward_kms::Error>()`. No variant holds key
+/// material: KMS plaintext never leaves the keyring except as a [`keyward_materials::DataKey`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A configured key identifier is not a valid ARN, key id or alias.
+    #[error("invalid AWS KMS key identifier {identifier:?}: {reason}")]
+    InvalidKeyIdentifier {
+        /// The identifier as given.
+        identifier: String,
+        /// The rule it breaks.
+        reason: &'static str,
+    },
+
+    /// An `aws-kms` encrypted data key whose provider info is not a key ARN. Decryption fails
+    /// on such a key rather than skipping it.
+    #[error("aws-kms encrypted data key has provider info {provider_info:?}: {reason}")]
+    InvalidProviderInfo {
+        /// The provider info (lossy UTF-8).
+        provider_info: String,
+        /// The rule it breaks.
+        reason: &'static str,
+    },
+
+    /// The KMS call failed. The SDK's error is the source; [`Error::kms_error_code`] gives the
+    /// service's error code (`NotFoundException`, `AccessDeniedException`, …).
+    #[error("AWS KMS {operation} with key {key_id:?} failed")]
+    Kms {
+        /// The KMS operation.
+        operation: KmsOperation,
+        /// The key id of the request.
+        key_id: String,
+        /// The SDK's error (its `source()` chain reaches the transport error, if any).
+        #[source]
+        source: Box<aws_sdk_kms::Error>,
+    },
+
+    /// KMS answered with a key id the keyring must not accept.
+    #[error("AWS KMS {operation} answered with key id {actual:?}, expected {expected}")]
+    UnexpectedKeyId {
+        /// The KMS operation.
+        operation: KmsOperation,
+        /// What the keyring expects: the requested ARN, or "a valid key ARN".
+        expected: String,
+        /// What KMS answered.
+        actual: Option<String>,
+    },
+
+    /// KMS returned a plaintext data key of the wrong length.
+    #[error("AWS KMS {operation} returned a {actual}-byte data key, the suite needs {expected}")]
+    PlaintextLength {
+        /// The KMS operation.
+        operation: KmsOperation,
+        /// The suite's key-derivation input length.
+        expected: usize,
+        /// The length returned.
+        actual: usize,
+    },
+
+    /// A KMS response lacks a field the keyring needs.
+    #[error("AWS KMS {operation} response has no {field}")]
+    MissingResponseField {
+        /// The KMS operation.
+        operation: KmsOperation,
+        /// The missing field.
+        field: &'static str,
+    },
+
+    /// A keyring configured for one region was given a client of another.
+    #[error("the keyring's region is {keyring:?} but its KMS client's is {client:?}")]
+    RegionMismatch {
+        /// The configured region.
+        keyring: String,
+        /// The client's region, if it has one.
+        client: Option<String>,
+    },
+
+    /// Two multi-Region keys of one keyring configuration share a resource id.
+    #[error("multi-Region keys {first:?} and {second:?} share a resource id")]
+    DuplicateMultiRegionKey {
+        /// The first identifier.
+        first: String,
+        /// The second identifier.
+        second: String,
+    },
+
+    /// A discovery filter or multi-keyring configuration is incomplete.
+    #[error("invalid AWS KMS keyring configuration: {0}")]
+    InvalidConfiguration(&'static str),
+
+    /// The client supplier has no client for a region.
+    #[error("no AWS KMS client for region {region:?}")]
+    NoClientForRegion {
+        /// The region asked for (`None`: the supplier's default region).
+        region: Option<String>,
+        /// Why, when the supplier says.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+}
+
+impl Error {
+    /// The AWS error code of a failed KMS call (`NotFoundException`, `AccessDeniedException`,
+    /// `InvalidCiphertextException`, …), when KMS answered with one.
+    pub fn kms_error_code(&self) -> Option<&str> {
+        use aws_sdk_kms::error::ProvideErrorMetadata;
+        match self {
+            Self::Kms { source, .. } => source.code(),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn kms<E, R>(
+        operation: KmsOperation,
+        key_id: &str,
+        error: aws_sdk_kms::error::SdkError<E, R>,
+    ) -> Self
+    where
+        aws_sdk_kms::Error: From<aws_sdk_kms::error::SdkError<E, R>>,
+    {
+        Self::Kms {
+            operation,
+            key_id: key_id.to_owned(),
+            source: Box::new(aws_sdk_kms::Error::from(error)),
+        }
+    }
+}
+
+impl From<Error> for keyward_materials::Error {
+    fn from(error: Error) -> Self {
+        Self::Keyring(Box::new(error))
+    }
+}
+
+/// The KMS operations the keyrings call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum KmsOperation {
+    /// `GenerateDataKey`.
+    GenerateDataKey,
+    /// `Encrypt`.
+    Encrypt,
+    /// `Decrypt`.
+    Decrypt,
+}
+
+impl fmt::Display for KmsOperation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::GenerateDataKey => "GenerateDataKey",
+            Self::Encrypt => "Encrypt",
+            Self::Decrypt => "Decrypt",
+        })
+    }
+}

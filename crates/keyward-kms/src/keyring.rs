@@ -1,0 +1,103 @@
+//! The strict AWS KMS keyring: one KMS key, used to generate, wrap and unwrap data keys.
+//!
+//! spec: framework/aws-kms/aws-kms-keyring.md
+
+use core::fmt;
+
+use async_trait::async_trait;
+use keyward_format::EncryptedDataKey;
+use keyward_materials::{DecryptionMaterials, EncryptionMaterials, Keyring};
+
+use crate::arn::validate_identifier;
+use crate::calls::{Kms, check_no_data_key, kms_edks};
+use crate::error::Error;
+
+/// Protects data keys with one AWS KMS key.
+///
+/// On encrypt it calls `GenerateDataKey` (or `Encrypt` when another keyring generated the
+/// data key) with the materials' encryption context. On decrypt it calls `Decrypt` for the
+/// encrypted data keys whose provider info is exactly its key identifier: give it a key ARN
+/// to decrypt, since EDKs always name the key by ARN. A key id or alias works for encrypt
+/// only.
+///
+/// ```no_run
+/// # async fn run(client: aws_sdk_kms::Client) -> Result<(), keyward_kms::Error> {
+/// let keyring = keyward_kms::KmsKeyring::new(
+///     client,
+///     "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+/// )?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct KmsKeyring {
+    kms: Kms,
+    key_id: String,
+}
+
+impl KmsKeyring {
+    /// A keyring for `key_id` (key ARN, key id, alias name or alias ARN), calling KMS with
+    /// `client` as given.
+    ///
+    /// # Errors
+    /// [`Error::InvalidKeyIdentifier`] for an empty identifier or a malformed ARN.
+    pub fn new(client: aws_sdk_kms::Client, key_id: impl Into<String>) -> Result<Self, Error> {
+        let key_id = key_id.into();
+        validate_identifier(&key_id)?;
+        Ok(Self {
+            kms: Kms::new(client),
+            key_id,
+        })
+    }
+
+    /// Sends these grant tokens with every KMS call.
+    #[must_use]
+    pub fn with_grant_tokens<I, S>(mut self, grant_tokens: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.kms.grant_tokens = grant_tokens.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The configured key identifier.
+    pub fn key_id(&self) -> &str {
+        &self.key_id
+    }
+}
+
+#[async_trait]
+impl Keyring for KmsKeyring {
+    async fn on_encrypt(
+        &self,
+        materials: EncryptionMaterials,
+    ) -> keyward_materials::Result<EncryptionMaterials> {
+        self.kms.wrap(&self.key_id, materials).await
+    }
+
+    async fn on_decrypt(
+        &self,
+        materials: DecryptionMaterials,
+        encrypted_data_keys: &[EncryptedDataKey],
+    ) -> keyward_materials::Result<DecryptionMaterials> {
+        check_no_data_key(&materials)?;
+        let mut candidates = Vec::new();
+        for parsed in kms_edks(encrypted_data_keys) {
+            let (_, info, edk) = parsed?;
+            if info == self.key_id {
+                candidates.push((self.key_id.clone(), edk));
+            }
+        }
+        self.kms.unwrap_first(materials, candidates).await
+    }
+}
+
+impl fmt::Debug for KmsKeyring {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KmsKeyring")
+            .field("key_id", &self.key_id)
+            .field("client_region", &self.kms.region())
+            .field("grant_tokens", &self.kms.grant_tokens.len())
+            .finish()
+    }
+}

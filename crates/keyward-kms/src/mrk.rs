@@ -1,0 +1,195 @@
+//! The multi-Region-key-aware keyrings: a strict keyring that decrypts with any replica of its
+//! multi-Region key, and a discovery keyring bound to one region.
+//!
+//! spec: framework/aws-kms/aws-kms-mrk-aware-symmetric-keyring.md,
+//! aws-kms-mrk-aware-symmetric-region-discovery-keyring.md
+
+use core::fmt;
+
+use async_trait::async_trait;
+use keyward_format::EncryptedDataKey;
+use keyward_materials::{DecryptionMaterials, EncryptionMaterials, Keyring};
+
+use crate::arn::{mrk_match_for_decrypt, validate_identifier};
+use crate::calls::{Kms, check_no_data_key, kms_edks};
+use crate::discovery::DiscoveryFilter;
+use crate::error::Error;
+
+/// A strict keyring for one KMS key that, on decrypt, also accepts encrypted data keys of the
+/// same multi-Region key in other regions: `Decrypt` is then called on the configured
+/// replica. For a single-Region key it behaves as [`crate::KmsKeyring`].
+#[derive(Clone)]
+pub struct KmsMrkKeyring {
+    kms: Kms,
+    key_id: String,
+}
+
+impl KmsMrkKeyring {
+    /// A keyring for `key_id`, calling KMS with `client` (which should be in the key's
+    /// region).
+    ///
+    /// # Errors
+    /// [`Error::InvalidKeyIdentifier`] for an empty identifier or a malformed ARN.
+    pub fn new(client: aws_sdk_kms::Client, key_id: impl Into<String>) -> Result<Self, Error> {
+        let key_id = key_id.into();
+        validate_identifier(&key_id)?;
+        Ok(Self {
+            kms: Kms::new(client),
+            key_id,
+        })
+    }
+
+    /// Sends these grant tokens with every KMS call.
+    #[must_use]
+    pub fn with_grant_tokens<I, S>(mut self, grant_tokens: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.kms.grant_tokens = grant_tokens.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The configured key identifier.
+    pub fn key_id(&self) -> &str {
+        &self.key_id
+    }
+}
+
+#[async_trait]
+impl Keyring for KmsMrkKeyring {
+    async fn on_encrypt(
+        &self,
+        materials: EncryptionMaterials,
+    ) -> keyward_materials::Result<EncryptionMaterials> {
+        self.kms.wrap(&self.key_id, materials).await
+    }
+
+    async fn on_decrypt(
+        &self,
+        materials: DecryptionMaterials,
+        encrypted_data_keys: &[EncryptedDataKey],
+    ) -> keyward_materials::Result<DecryptionMaterials> {
+        check_no_data_key(&materials)?;
+        let mut candidates = Vec::new();
+        for parsed in kms_edks(encrypted_data_keys) {
+            let (_, info, edk) = parsed?;
+            if mrk_match_for_decrypt(&self.key_id, info) {
+                candidates.push((self.key_id.clone(), edk));
+            }
+        }
+        self.kms.unwrap_first(materials, candidates).await
+    }
+}
+
+impl fmt::Debug for KmsMrkKeyring {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KmsMrkKeyring")
+            .field("key_id", &self.key_id)
+            .field("client_region", &self.kms.region())
+            .field("grant_tokens", &self.kms.grant_tokens.len())
+            .finish()
+    }
+}
+
+/// A discovery keyring bound to one region: it decrypts single-Region keys of that region,
+/// and multi-Region keys of any region through their replica in its own region.
+#[derive(Clone)]
+pub struct KmsMrkDiscoveryKeyring {
+    kms: Kms,
+    region: String,
+    filter: Option<DiscoveryFilter>,
+}
+
+impl KmsMrkDiscoveryKeyring {
+    /// A discovery keyring for `region`, calling KMS with `client`, which must be configured
+    /// for the same region.
+    ///
+    /// # Errors
+    /// [`Error::RegionMismatch`] when the client's region differs, or it has none.
+    pub fn new(client: aws_sdk_kms::Client, region: impl Into<String>) -> Result<Self, Error> {
+        let region = region.into();
+        let kms = Kms::new(client);
+        if kms.region() != Some(region.as_str()) || region.is_empty() {
+            return Err(Error::RegionMismatch {
+                keyring: region,
+                client: kms.region().map(str::to_owned),
+            });
+        }
+        Ok(Self {
+            kms,
+            region,
+            filter: None,
+        })
+    }
+
+    /// Decrypts only with keys the filter admits.
+    #[must_use]
+    pub fn with_filter(mut self, filter: DiscoveryFilter) -> Self {
+        self.filter = Some(filter);
+        self
+    }
+
+    /// Sends these grant tokens with every KMS call.
+    #[must_use]
+    pub fn with_grant_tokens<I, S>(mut self, grant_tokens: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.kms.grant_tokens = grant_tokens.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The region.
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+}
+
+#[async_trait]
+impl Keyring for KmsMrkDiscoveryKeyring {
+    async fn on_encrypt(
+        &self,
+        _materials: EncryptionMaterials,
+    ) -> keyward_materials::Result<EncryptionMaterials> {
+        Err(keyward_materials::Error::OperationNotSupported(
+            "encrypt: an AWS KMS discovery keyring only decrypts",
+        ))
+    }
+
+    async fn on_decrypt(
+        &self,
+        materials: DecryptionMaterials,
+        encrypted_data_keys: &[EncryptedDataKey],
+    ) -> keyward_materials::Result<DecryptionMaterials> {
+        check_no_data_key(&materials)?;
+        let mut candidates = Vec::new();
+        for parsed in kms_edks(encrypted_data_keys) {
+            let (arn, info, edk) = parsed?;
+            if self
+                .filter
+                .as_ref()
+                .is_some_and(|filter| !filter.allows(&arn))
+            {
+                continue;
+            }
+            if arn.is_multi_region_key() {
+                candidates.push((arn.with_region(&self.region).to_string(), edk));
+            } else if arn.region() == self.region {
+                candidates.push((info.to_owned(), edk));
+            }
+        }
+        self.kms.unwrap_first(materials, candidates).await
+    }
+}
+
+impl fmt::Debug for KmsMrkDiscoveryKeyring {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KmsMrkDiscoveryKeyring")
+            .field("region", &self.region)
+            .field("filter", &self.filter)
+            .field("grant_tokens", &self.kms.grant_tokens.len())
+            .finish()
+    }
+}
