@@ -29,6 +29,9 @@ pub struct SetReport {
     pub failures: Vec<(String, String)>,
     /// Vectors that cannot run here, with the reason.
     pub skipped: Vec<(String, String)>,
+    /// Skipped vectors whose header was still parsed and whose `aws-kms` encrypted data keys
+    /// all name a valid key ARN.
+    pub kms_headers_checked: usize,
 }
 
 impl SetReport {
@@ -61,7 +64,15 @@ impl fmt::Display for SetReport {
             self.passed,
             self.failures.len(),
             self.skipped.len()
-        )
+        )?;
+        if self.kms_headers_checked > 0 {
+            write!(
+                f,
+                " ({} AWS KMS headers parsed and checked)",
+                self.kms_headers_checked
+            )?;
+        }
+        Ok(())
     }
 }
 

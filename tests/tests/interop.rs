@@ -64,6 +64,20 @@ fn every_offline_decrypt_vector_passes() {
     assert_eq!(find(&reports, "decrypt/python-1.3.5").passed, 0);
     let skipped: usize = reports.iter().map(|r| r.skipped.len()).sum();
     assert_eq!(skipped, 33 + 300 + 360);
+    // Messages made with the real AWS KMS keys still parse, and their `aws-kms` EDKs name
+    // key ARNs: every positive KMS vector of the three sets.
+    assert_eq!(
+        find(&reports, "decrypt/dafny-4.1.0").kms_headers_checked,
+        110
+    );
+    assert_eq!(
+        find(&reports, "decrypt/python-1.3.5").kms_headers_checked,
+        360
+    );
+    assert_eq!(
+        find(&reports, "decrypt/v4-Net-4.0.1").kms_headers_checked,
+        33
+    );
 }
 
 #[test]

@@ -563,3 +563,25 @@ async fn materials_managers_over_kms_pass_the_context_kms_binds() {
         materials.data_key().unwrap().expose_secret()
     );
 }
+
+#[tokio::test]
+async fn kms_keyrings_keep_the_keyring_contract() {
+    use keyward::materials::testing::{Expectations, check_keyring};
+    let counter = KmsCallCounter::new();
+    let client = kms_client(REGION, &counter);
+    let arn = create_key(&client).await;
+    check_keyring(
+        &KmsKeyring::new(client.clone(), &arn).unwrap(),
+        Expectations::new(),
+    )
+    .await
+    .unwrap();
+    check_keyring(
+        &KmsMrkKeyring::new(client.clone(), &arn).unwrap(),
+        Expectations::new(),
+    )
+    .await
+    .unwrap();
+    // Every suite: a GenerateDataKey and an Encrypt for each.
+    assert_eq!(counter.generate_data_key(), 2 * 11);
+}

@@ -80,7 +80,7 @@ fn run(args: &[String]) -> Result<()> {
 /// stops the server on every way out.
 fn test(extra: &[String]) -> Result<()> {
     let moto = moto::Moto::start()?;
-    let features = ["--features", "keyward-tests/moto"];
+    let features = ["--features", "keyward-tests/moto,keyward-cli/moto"];
     if util::has_nextest() {
         util::run(
             util::cargo()

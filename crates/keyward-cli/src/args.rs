@@ -51,6 +51,30 @@ pub(crate) struct Keys {
     /// The RSA padding.
     #[arg(long, value_enum, default_value_t = Padding::OaepSha256)]
     pub(crate) rsa_padding: Padding,
+    /// An AWS KMS key: a key ARN (a key id or alias encrypts but cannot decrypt, since
+    /// messages name keys by ARN). Repeatable: the first generates the data key and each one
+    /// wraps it; each key is called in its ARN's region.
+    #[arg(long = "kms-key", value_name = "KEY_ARN")]
+    pub(crate) kms: Vec<String>,
+    /// Decrypt with whichever AWS KMS key the message names (discovery), in the configured
+    /// region. Limit it with --discovery-account.
+    #[arg(long)]
+    pub(crate) kms_discovery: bool,
+    /// In discovery, only keys of this account. Repeatable.
+    #[arg(long = "discovery-account", value_name = "ACCOUNT_ID")]
+    pub(crate) discovery_accounts: Vec<String>,
+    /// In discovery, only keys of this partition (with --discovery-account).
+    #[arg(long, default_value = "aws")]
+    pub(crate) discovery_partition: String,
+    /// Multi-Region-key aware KMS keyrings: a key also decrypts what its replicas in other
+    /// regions encrypted, and discovery decrypts through the replica in its region.
+    #[arg(long)]
+    pub(crate) mrk_aware: bool,
+    /// A grant token sent with every KMS call. Repeatable.
+    #[arg(long = "grant-token", value_name = "TOKEN")]
+    pub(crate) grant_tokens: Vec<String>,
+    #[command(flatten)]
+    pub(crate) aws: AwsArgs,
     /// The key namespace (provider id) of the raw keys.
     #[arg(long, default_value = "keyward")]
     pub(crate) namespace: String,
@@ -86,6 +110,21 @@ pub(crate) struct EncryptArgs {
     /// The frame length in bytes.
     #[arg(long, default_value_t = 4096)]
     pub(crate) frame_length: u64,
+}
+
+/// Where AWS KMS is: the standard AWS configuration chain (environment, profiles, SSO,
+/// instance metadata) decides, unless these override it.
+#[derive(Debug, Args)]
+pub(crate) struct AwsArgs {
+    /// The AWS region (default: from the AWS configuration).
+    #[arg(long)]
+    pub(crate) region: Option<String>,
+    /// The AWS profile (default: from the AWS configuration).
+    #[arg(long)]
+    pub(crate) profile: Option<String>,
+    /// Send AWS requests to this endpoint (a local KMS, a VPC endpoint).
+    #[arg(long, value_name = "URL")]
+    pub(crate) endpoint_url: Option<String>,
 }
 
 /// Data-key caching: reuse a data key for several messages within these limits.
@@ -138,6 +177,10 @@ pub(crate) struct DemoArgs {
     /// How many megabytes the streaming part encrypts and decrypts.
     #[arg(long, default_value_t = 64)]
     pub(crate) megabytes: u64,
+    /// Also show data-key caching over AWS KMS, against a local KMS at this loopback URL
+    /// (`cargo xtask demo --kms` starts one): the demo creates a key there.
+    #[arg(long, value_name = "URL")]
+    pub(crate) endpoint_url: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]

@@ -4,8 +4,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use anyhow::Result;
+use anyhow::{Context as _, Result, bail};
+use aws_sdk_kms::config::{BehaviorVersion, Credentials, Region};
 use keyward::cache::{CachingMaterialsManager, LocalCache};
+use keyward::kms::{KmsCallCounter, KmsKeyring};
 use keyward::materials::{
     DataKey, DecryptionMaterials, EncryptedDataKey, EncryptionMaterials, Keyring, RawAesKeyring,
     WrappingKey,
@@ -13,7 +15,7 @@ use keyward::materials::{
 use keyward::{AlgorithmSuite, Client, EncryptionContext, StreamOptions};
 use tokio::io::{AsyncRead, ReadBuf};
 
-pub(crate) async fn run(megabytes: u64) -> Result<()> {
+pub(crate) async fn run(megabytes: u64, kms_endpoint: Option<&str>) -> Result<()> {
     println!(
         "keyward demo: AWS Encryption SDK messages with a local AES-256 wrapping key (offline)\n"
     );
@@ -148,8 +150,75 @@ pub(crate) async fn run(megabytes: u64) -> Result<()> {
             },
         );
     }
+    if let Some(endpoint) = kms_endpoint {
+        kms_caching(endpoint, &context).await?;
+    }
     Ok(())
 }
+
+/// Part 5: the same comparison over AWS KMS (a local server), counting `GenerateDataKey`
+/// calls at the SDK client.
+async fn kms_caching(endpoint: &str, context: &EncryptionContext) -> Result<()> {
+    let host = endpoint
+        .strip_prefix("http://")
+        .and_then(|rest| rest.rsplit_once(':'))
+        .map(|(host, _)| host);
+    if !matches!(host, Some("127.0.0.1" | "localhost" | "[::1]")) {
+        bail!(
+            "the demo creates a KMS key, so it only talks to a local KMS (http://127.0.0.1:PORT)"
+        );
+    }
+    let counter = KmsCallCounter::new();
+    let config = aws_sdk_kms::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-west-2"))
+        .endpoint_url(endpoint)
+        .credentials_provider(Credentials::new("demo", "demo", None, None, "keyward-demo"))
+        .interceptor(counter.clone())
+        .build();
+    let kms = aws_sdk_kms::Client::from_conf(config);
+    let key = kms.create_key().description("keyward demo").send().await?;
+    let arn = key
+        .key_metadata()
+        .and_then(|metadata| metadata.arn())
+        .context("CreateKey returned no key ARN")?
+        .to_owned();
+    println!("\n5. AWS KMS at {endpoint}: {KMS_MESSAGES} messages of 1 KiB under {arn}");
+    let keyring = KmsKeyring::new(kms, &arn)?;
+    let message = vec![0x42; 1024];
+    for cached in [false, true] {
+        let client = if cached {
+            let manager = CachingMaterialsManager::with_keyring(
+                keyring.clone(),
+                LocalCache::new(10),
+                Duration::from_secs(60),
+            )
+            .max_messages(100)
+            .build()?;
+            Client::builder(manager).build()
+        } else {
+            Client::new(keyring.clone())
+        };
+        let before = counter.generate_data_key();
+        let start = Instant::now();
+        for _ in 0..KMS_MESSAGES {
+            client.encrypt(&message, context).await?;
+        }
+        let rate = f64::from(KMS_MESSAGES) / start.elapsed().as_secs_f64();
+        println!(
+            "   {:<40} {KMS_MESSAGES} messages, {:>4} GenerateDataKey calls, {rate:>6.0} messages/s",
+            if cached {
+                "caching manager (100 messages per key):"
+            } else {
+                "no caching:"
+            },
+            counter.generate_data_key() - before,
+        );
+    }
+    Ok(())
+}
+
+const KMS_MESSAGES: u32 = 1000;
 
 const CACHED_MESSAGES: u32 = 2000;
 

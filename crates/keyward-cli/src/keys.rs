@@ -7,17 +7,21 @@ use std::sync::Arc;
 use anyhow::{Context as _, Result, bail};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use keyward::kms::{ClientSupplier as _, DiscoveryFilter, RegionalClients, multi};
 use keyward::materials::{
     Keyring, MultiKeyring, RawAesKeyring, RawRsaKeyring, RsaPadding, WrappingKey,
 };
 use keyward::{AlgorithmSuite, ClientBuilder, CommitmentPolicy, EncryptionContext};
 
-use crate::args::{Keys, Padding, Policy};
+use crate::args::{AwsArgs, Keys, Padding, Policy};
 
-/// The keyring of the `--aes-key` and `--rsa-key` options: one key, or a multi-keyring whose
-/// first key generates.
-pub(crate) fn keyring(keys: &Keys) -> Result<Arc<dyn Keyring>> {
+/// The keyring of the key options: one key, or a multi-keyring whose first key generates
+/// (KMS keys first, then AES, then RSA).
+pub(crate) async fn keyring(keys: &Keys) -> Result<Arc<dyn Keyring>> {
     let mut keyrings: Vec<Arc<dyn Keyring>> = Vec::new();
+    if !keys.kms.is_empty() || keys.kms_discovery {
+        keyrings.extend(kms_keyrings(keys).await?);
+    }
     for spec in &keys.aes {
         let (name, path) = split_pair(spec, "--aes-key")?;
         let key = read_aes_key(Path::new(path))?;
@@ -37,10 +41,65 @@ pub(crate) fn keyring(keys: &Keys) -> Result<Arc<dyn Keyring>> {
         ));
     }
     match keyrings.len() {
-        0 => bail!("no wrapping key: give --aes-key NAME=PATH or --rsa-key NAME=PATH"),
+        0 => bail!(
+            "no wrapping key: give --kms-key ARN, --kms-discovery, --aes-key NAME=PATH or --rsa-key NAME=PATH"
+        ),
         1 => Ok(keyrings.remove(0)),
         _ => Ok(Arc::new(MultiKeyring::from_keyrings(keyrings)?)),
     }
+}
+
+/// The KMS keyrings of `--kms-key` and `--kms-discovery`, with clients from the standard AWS
+/// configuration chain.
+async fn kms_keyrings(keys: &Keys) -> Result<Vec<Arc<dyn Keyring>>> {
+    let supplier = RegionalClients::new(kms_config(&keys.aws).await);
+    let tokens = &keys.grant_tokens;
+    let mut keyrings: Vec<Arc<dyn Keyring>> = Vec::new();
+    if let Some((generator, children)) = keys.kms.split_first() {
+        let multi = if keys.mrk_aware {
+            multi::mrk_multi_keyring(&supplier, Some(generator), children, tokens)?
+        } else {
+            multi::strict_multi_keyring(&supplier, Some(generator), children, tokens)?
+        };
+        keyrings.push(Arc::new(multi));
+    }
+    if keys.kms_discovery {
+        let region = supplier
+            .client(None)
+            .ok()
+            .and_then(|client| client.config().region().map(|r| r.as_ref().to_owned()))
+            .context("--kms-discovery needs a region: give --region or configure one")?;
+        let filter = if keys.discovery_accounts.is_empty() {
+            None
+        } else {
+            Some(DiscoveryFilter::new(
+                &keys.discovery_partition,
+                &keys.discovery_accounts,
+            )?)
+        };
+        let discovery = if keys.mrk_aware {
+            multi::mrk_discovery_multi_keyring(&supplier, &[&region], filter, tokens)?
+        } else {
+            multi::discovery_multi_keyring(&supplier, &[&region], filter, tokens)?
+        };
+        keyrings.push(Arc::new(discovery));
+    }
+    Ok(keyrings)
+}
+
+/// The KMS configuration: the standard AWS chain, with the command line's overrides.
+pub(crate) async fn kms_config(aws: &AwsArgs) -> aws_sdk_kms::Config {
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    if let Some(region) = &aws.region {
+        loader = loader.region(aws_config::Region::new(region.clone()));
+    }
+    if let Some(profile) = &aws.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(url) = &aws.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    aws_sdk_kms::Config::from(&loader.load().await)
 }
 
 /// The client settings shared by encrypt and decrypt.

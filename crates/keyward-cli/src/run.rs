@@ -24,12 +24,15 @@ pub(crate) async fn run(cli: Cli) -> Result<()> {
         Command::Encrypt(args) => encrypt(args).await,
         Command::Decrypt(args) => decrypt(args).await,
         Command::GenerateKey(args) => generate_key(&args),
-        Command::Demo(args) => crate::demo::run(args.megabytes).await,
+        Command::Demo(args) => crate::demo::run(args.megabytes, args.endpoint_url.as_deref()).await,
     }
 }
 
 async fn encrypt(args: EncryptArgs) -> Result<()> {
-    let keyring = keys::keyring(&args.keys)?;
+    if args.keys.kms_discovery {
+        anyhow::bail!("--kms-discovery only decrypts: encrypt with --kms-key ARN");
+    }
+    let keyring = keys::keyring(&args.keys).await?;
     let manager: Arc<dyn MaterialsManager> = match args.cache.cache_capacity {
         None => Arc::new(DefaultMaterialsManager::from_arc(keyring)),
         Some(capacity) => {
@@ -99,7 +102,7 @@ async fn encrypt(args: EncryptArgs) -> Result<()> {
 }
 
 async fn decrypt(args: DecryptArgs) -> Result<()> {
-    let keyring = keys::keyring(&args.keys)?;
+    let keyring = keys::keyring(&args.keys).await?;
     let client = keys::configure(
         Client::builder(DefaultMaterialsManager::from_arc(keyring)),
         &args.keys,

@@ -1,0 +1,207 @@
+//! The `keyward` binary with AWS KMS keys, against moto server (started by `cargo xtask
+//! test`): the standard AWS configuration chain plus `--endpoint-url`.
+
+#![cfg(feature = "moto")]
+#![expect(
+    clippy::unwrap_used,
+    reason = "test fixtures: a failure should stop the test"
+)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const REGION: &str = "us-west-2";
+const ACCOUNT: &str = "123456789012";
+
+fn endpoint() -> String {
+    let endpoint = std::env::var("KEYWARD_MOTO_ENDPOINT").unwrap_or_else(|_| {
+        panic!("KEYWARD_MOTO_ENDPOINT is not set: run the tests with `cargo xtask test`")
+    });
+    assert!(endpoint.starts_with("http://127.0.0.1:"), "{endpoint}");
+    endpoint
+}
+
+/// Runs the binary with credentials and region from the environment, as the AWS
+/// configuration chain finds them, and no profile files or instance metadata.
+fn keyward(args: &[&str], dir: &Path) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_keyward"));
+    command.args(args);
+    if matches!(args.first(), Some(&("encrypt" | "decrypt"))) {
+        command.args(["--endpoint-url", &endpoint()]);
+    }
+    command
+        .current_dir(dir)
+        .env_clear()
+        .env("AWS_ACCESS_KEY_ID", "keyward-test")
+        .env("AWS_SECRET_ACCESS_KEY", "keyward-test")
+        .env("AWS_REGION", REGION)
+        .env("AWS_CONFIG_FILE", dir.join("no-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("no-credentials"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap()
+}
+
+fn ok(output: &Output) {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+async fn create_key() -> String {
+    let config = aws_sdk_kms::Config::builder()
+        .behavior_version(aws_sdk_kms::config::BehaviorVersion::latest())
+        .region(aws_sdk_kms::config::Region::new(REGION))
+        .endpoint_url(endpoint())
+        .credentials_provider(aws_sdk_kms::config::Credentials::new(
+            "keyward-test",
+            "keyward-test",
+            None,
+            None,
+            "test",
+        ))
+        .build();
+    let output = aws_sdk_kms::Client::from_conf(config)
+        .create_key()
+        .send()
+        .await
+        .unwrap();
+    output.key_metadata().unwrap().arn().unwrap().to_owned()
+}
+
+fn workdir(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("plain"), b"kms from the command line".repeat(1000)).unwrap();
+    dir
+}
+
+#[tokio::test]
+async fn kms_keys_encrypt_and_strict_or_discovery_keys_decrypt() {
+    let dir = workdir("cli-kms");
+    let arn = create_key().await;
+    ok(&keyward(
+        &[
+            "encrypt",
+            "--kms-key",
+            &arn,
+            "-i",
+            "plain",
+            "-o",
+            "ct",
+            "-c",
+            "tenant=acme",
+            "--metadata-output",
+            "meta.json",
+        ],
+        &dir,
+    ));
+    let metadata: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("meta.json")).unwrap()).unwrap();
+    assert_eq!(metadata["encrypted_data_keys"][0]["provider_id"], "aws-kms");
+
+    let plain = std::fs::read(dir.join("plain")).unwrap();
+    for (out, keys) in [
+        ("strict", vec!["--kms-key", arn.as_str()]),
+        ("discovery", vec!["--kms-discovery"]),
+        (
+            "filtered",
+            vec!["--kms-discovery", "--discovery-account", ACCOUNT],
+        ),
+        (
+            "mrk",
+            vec!["--kms-discovery", "--mrk-aware", "--region", REGION],
+        ),
+    ] {
+        let mut args = vec!["decrypt", "-i", "ct", "-o", out, "-c", "tenant=acme"];
+        args.extend(keys);
+        ok(&keyward(&args, &dir));
+        assert_eq!(std::fs::read(dir.join(out)).unwrap(), plain, "{out}");
+    }
+
+    // A filter that excludes the key's account: a one-line error, no output file.
+    let refused = keyward(
+        &[
+            "decrypt",
+            "-i",
+            "ct",
+            "-o",
+            "refused",
+            "--kms-discovery",
+            "--discovery-account",
+            "111122223333",
+        ],
+        &dir,
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(!dir.join("refused").exists());
+
+    // Discovery never encrypts; an unknown key fails with the KMS error code.
+    let discovery = keyward(
+        &["encrypt", "--kms-discovery", "-i", "plain", "-o", "no"],
+        &dir,
+    );
+    assert_eq!(discovery.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&discovery.stderr).contains("discovery"));
+    let missing =
+        format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/00000000-0000-4000-8000-000000000000");
+    let unknown = keyward(
+        &["encrypt", "--kms-key", &missing, "-i", "plain", "-o", "no"],
+        &dir,
+    );
+    assert_eq!(unknown.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&unknown.stderr);
+    assert!(
+        stderr.contains("GenerateDataKey") && stderr.contains("NotFoundException"),
+        "{stderr}"
+    );
+    assert!(!dir.join("no").exists());
+}
+
+#[tokio::test]
+async fn a_kms_key_and_an_aes_key_together_and_cached_batches() {
+    let dir = workdir("cli-kms-batch");
+    let arn = create_key().await;
+    ok(&keyward(&["generate-key", "--output", "a.key"], &dir));
+    std::fs::create_dir(dir.join("out")).unwrap();
+    for name in ["one", "two", "three"] {
+        std::fs::write(dir.join(name), name.repeat(100)).unwrap();
+    }
+    ok(&keyward(
+        &[
+            "encrypt",
+            "--kms-key",
+            &arn,
+            "--aes-key",
+            "a=a.key",
+            "-i",
+            "one",
+            "--batch-input",
+            "two",
+            "--batch-input",
+            "three",
+            "--output-dir",
+            "out",
+            "--cache-capacity",
+            "4",
+            "--cache-max-messages",
+            "10",
+        ],
+        &dir,
+    ));
+    for name in ["one", "two", "three"] {
+        let encrypted = format!("out/{name}.encrypted");
+        for keys in [["--aes-key", "a=a.key"], ["--kms-key", arn.as_str()]] {
+            let mut args = vec!["decrypt", "-i", encrypted.as_str(), "-o", "back"];
+            args.extend(keys);
+            ok(&keyward(&args, &dir));
+            assert_eq!(
+                std::fs::read(dir.join("back")).unwrap(),
+                name.repeat(100).into_bytes()
+            );
+        }
+    }
+}
