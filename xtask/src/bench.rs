@@ -7,7 +7,10 @@ use crate::util;
 
 pub(crate) fn run(args: &[String]) -> Result<()> {
     let quick = args.iter().any(|a| a == "--quick");
+    // The KMS bench calls a local moto server; the guard stops it when the benches are done.
+    let moto = crate::moto::Moto::start()?;
     let mut command = util::cargo();
+    command.env(crate::moto::ENDPOINT_VAR, moto.endpoint());
     command.args([
         "bench",
         "--package",

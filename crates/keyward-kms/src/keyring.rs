@@ -20,12 +20,13 @@ use crate::error::Error;
 /// to decrypt, since EDKs always name the key by ARN. A key id or alias works for encrypt
 /// only.
 ///
-/// ```no_run
-/// # async fn run(client: aws_sdk_kms::Client) -> Result<(), keyward_kms::Error> {
-/// let keyring = keyward_kms::KmsKeyring::new(
-///     client,
-///     "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-/// )?;
+/// ```
+/// # fn main() -> Result<(), keyward_kms::Error> {
+/// # let client = aws_sdk_kms::Client::from_conf(aws_sdk_kms::Config::builder()
+/// #     .behavior_version(aws_sdk_kms::config::BehaviorVersion::latest()).build());
+/// let arn = "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+/// let keyring = keyward_kms::KmsKeyring::new(client, arn)?.with_grant_tokens(["token"]);
+/// assert_eq!(keyring.key_id(), arn);
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]

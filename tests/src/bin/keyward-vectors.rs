@@ -151,8 +151,43 @@ fn document(reports: &[SetReport], total: &SetReport) -> String {
             }
         }
     }
+    let kms_headers: Vec<(&str, usize)> = reports
+        .iter()
+        .filter(|report| report.kms_headers_checked > 0)
+        .map(|report| (report.name.as_str(), report.kms_headers_checked))
+        .collect();
+    if !kms_headers.is_empty() {
+        out.push_str(
+            "\n## AWS KMS\n\nThe public AWS KMS vectors were written with keys in real AWS accounts, so\n\
+             they stay skipped here. Each positive one is still read: its header parses and every\n\
+             `aws-kms` encrypted data key names a valid KMS key ARN.\n\n\
+             | set | KMS headers checked |\n|---|---|\n",
+        );
+        for (name, count) in kms_headers {
+            out.push_str(&format!("| {name} | {count} |\n"));
+        }
+    }
+    out.push_str(KMS_LOCAL);
     out
 }
+
+/// How the KMS keyrings are tested locally, and what the local KMS cannot show.
+const KMS_LOCAL: &str = "
+The KMS keyrings themselves run against moto server 5.2.5, which `cargo xtask test` installs
+into `target/moto-venv` and starts on a loopback port (`tests/tests/kms.rs`,
+`crates/keyward-cli/tests/cli_kms.rs`): strict, discovery (with and without a filter),
+multi-Region-key aware strict and discovery keyrings, multi-region constructors, KMS inside
+multi-keyrings, wrong contexts, unknown keys, and caching over KMS counted call by call.
+Where moto differs from AWS KMS:
+
+| moto 5.2.5 | how the rule is covered |
+|---|---|
+| Key ids are written into a fixed 36-byte field of moto's ciphertext blobs; multi-Region key ids (`mrk-` + UUID) are 40 bytes, so nothing encrypted under one decrypts. | The test command starts moto through `xtask/moto/serve.py`, which widens that field to 40 bytes (NUL-padded, stripped on reading) inside the server process only. The MRK tests then decrypt through real replicas in other regions. The MRK matching rules are also tested as pure functions of ARNs (`crates/keyward-kms/src/arn/tests.rs`). |
+| `Decrypt` with the wrong `KeyId` answers `AccessDeniedException` where KMS answers `IncorrectKeyException`. | The keyrings never depend on the error code: any failed attempt is collected and the next EDK is tried. Tests assert a typed `Kms { operation: Decrypt, .. }` error, not the code. |
+| Grant tokens are accepted unchecked. | Tests show they are configured and sent; their effect needs AWS KMS. |
+| The encryption context is bound as the concatenation of sorted keys and values, so `{ab: c}` and `{a: bc}` collide. | Wrong-context tests change a value; the keyring passes the materials' context to KMS unchanged. |
+| It never answers with a wrong key id or a short plaintext. | An SDK interceptor in the tests rewrites moto's responses, to show the keyrings' checks of the response key id and the plaintext length. |
+";
 
 /// `decrypt --manifest PATH` and `encrypt --manifest PATH --out DIR`.
 fn manifest_command(args: &[String], encrypt: bool) -> anyhow::Result<bool> {
