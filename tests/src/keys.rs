@@ -7,13 +7,15 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context as _, Result, anyhow, bail};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use keyward::hierarchy::{HierarchicalKeyring, StaticKeyStore};
 use keyward_materials::{
-    DefaultMaterialsManager, Keyring, MaterialsManager, MultiKeyring, RawAesKeyring, RawRsaKeyring,
-    RequiredContextMaterialsManager, RsaPadding, WrappingKey,
+    BranchKey, DefaultMaterialsManager, Keyring, MaterialsManager, MultiKeyring, RawAesKeyring,
+    RawRsaKeyring, RequiredContextMaterialsManager, RsaPadding, WrappingKey,
 };
 use serde_json::Value;
 
@@ -171,8 +173,43 @@ impl Keys {
                     generator, children,
                 )?)))
             }
+            "aws-kms-hierarchy" => self.hierarchy(description),
             other => Ok(Built::Unavailable(BTreeSet::from([other.to_owned()]))),
         }
+    }
+
+    /// A hierarchical keyring over the static key store of a `static-branch-key` entry.
+    fn hierarchy(&self, description: &Value) -> Result<Built<Arc<dyn Keyring>>> {
+        let name = description["key"]
+            .as_str()
+            .context("hierarchy keyring without a key name")?;
+        let key = self.key(name)?;
+        if key["type"].as_str() != Some("static-branch-key") {
+            return Ok(Built::Unavailable(BTreeSet::from([
+                "aws-kms-hierarchy".to_owned()
+            ])));
+        }
+        let secret = |field: &str| -> Result<BranchKey> {
+            let text = key[field]
+                .as_str()
+                .with_context(|| format!("{name}: no {field}"))?;
+            Ok(BranchKey::new(BASE64.decode(text)?))
+        };
+        let store = StaticKeyStore::new(
+            key["branchKeyVersion"]
+                .as_str()
+                .context("static branch key without a version")?,
+            secret("branchKey")?,
+            secret("beaconKey")?,
+        )?;
+        let keyring = HierarchicalKeyring::builder(store, Duration::from_secs(600))
+            .branch_key_id(
+                key["key-id"]
+                    .as_str()
+                    .context("static branch key without a key id")?,
+            )
+            .build()?;
+        Ok(Built::Ready(Arc::new(keyring)))
     }
 
     fn raw(&self, description: &Value) -> Result<Arc<dyn Keyring>> {

@@ -5,9 +5,8 @@
 
 use core::fmt;
 use core::time::Duration;
-use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
 use keyward_materials::{
@@ -15,9 +14,10 @@ use keyward_materials::{
     EncryptionRequest, Keyring, Materials, MaterialsManager,
 };
 
-use crate::cache::{CacheId, Entry, FillPolicy, Lookup, MaterialsCache, Usage, UsageLimits};
+use crate::cache::{CacheId, Entry, MaterialsCache, Usage, UsageLimits};
 use crate::cache_id;
 use crate::error::{Error, Result};
+use crate::fill::CacheFiller;
 
 /// The default and largest message limit: 2^32 messages per data key.
 pub const DEFAULT_MAX_MESSAGES: u64 = 1 << 32;
@@ -44,12 +44,11 @@ pub struct CachingMaterialsManager {
 
 struct Inner {
     underlying: Arc<dyn MaterialsManager>,
-    cache: Arc<dyn MaterialsCache>,
+    filler: CacheFiller,
     max_age: Duration,
     limits: UsageLimits,
     partition: String,
     counters: ManagerCounters,
-    fills: Mutex<HashMap<CacheId, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 /// Builds a [`CachingMaterialsManager`].
@@ -102,7 +101,7 @@ impl CachingMaterialsManager {
 
     /// The cache.
     pub fn cache(&self) -> &Arc<dyn MaterialsCache> {
-        &self.inner.cache
+        self.inner.filler.cache()
     }
 
     async fn bypass_encrypt(
@@ -118,89 +117,18 @@ impl CachingMaterialsManager {
             .await
     }
 
-    /// Looks `id` up until there is a usable entry (`Some`) or this caller should fill it
-    /// (`None`), waiting for another caller's fetch when the cache says so.
-    async fn lookup(
-        &self,
-        id: &CacheId,
-        mut usable: impl FnMut(&Arc<Entry>) -> Option<Materials>,
-    ) -> Result<Option<Materials>> {
-        let cache = &self.inner.cache;
-        let start = cache.now();
-        loop {
-            match cache.get(id) {
-                Lookup::Hit(entry) => {
-                    if let Some(materials) = usable(&entry) {
-                        return Ok(Some(materials));
-                    }
-                    cache.retire(id, &entry);
-                }
-                Lookup::Fill => return Ok(None),
-                Lookup::Wait => {
-                    let FillPolicy::Coordinated {
-                        sleep,
-                        in_flight_ttl,
-                    } = cache.fill_policy()
-                    else {
-                        return Ok(None);
-                    };
-                    if cache.now().saturating_sub(start) > in_flight_ttl {
-                        return Err(Error::InFlightTtlExceeded);
-                    }
-                    tokio::time::sleep(sleep).await;
-                }
-            }
-        }
-    }
-
-    /// Usable materials from the cache, or, when this caller must fetch them, the fetch lock
-    /// for `id` (for caches that leave single-flight to their callers). Under the lock the
-    /// cache is consulted again: another caller may have filled the entry meanwhile.
-    async fn find_or_lock(
-        &self,
-        id: &CacheId,
-        mut usable: impl FnMut(&Arc<Entry>) -> Option<Materials>,
-    ) -> Result<(Option<Materials>, Option<FillGuard<'_>>)> {
-        if let Some(found) = self.lookup(id, &mut usable).await? {
-            return Ok((Some(found), None));
-        }
-        let guard = self.fill_guard(id).await;
-        let found = match guard {
-            Some(_) => self.lookup(id, &mut usable).await?,
-            None => None,
-        };
-        Ok((found, guard))
-    }
-
-    /// One fetch per identifier at a time, for caches that leave that to their callers.
-    async fn fill_guard(&self, id: &CacheId) -> Option<FillGuard<'_>> {
-        if self.inner.cache.fill_policy() != FillPolicy::SingleFlight {
-            return None;
-        }
-        let lock = {
-            let mut fills = self
-                .inner
-                .fills
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            fills.entry(*id).or_default().clone()
-        };
-        let guard = lock.clone().lock_owned().await;
-        Some(FillGuard {
-            manager: self,
-            id: *id,
-            lock,
-            _guard: guard,
-        })
-    }
-
     fn within_age(&self, entry: &Entry) -> bool {
-        self.inner.cache.now().saturating_sub(entry.created()) <= self.inner.max_age
+        self.inner
+            .filler
+            .cache()
+            .now()
+            .saturating_sub(entry.created())
+            <= self.inner.max_age
     }
 
     fn put(&self, id: CacheId, materials: Materials, usage: Usage) {
-        let now = self.inner.cache.now();
-        self.inner.cache.put(
+        let now = self.inner.filler.cache().now();
+        self.inner.filler.cache().put(
             id,
             Entry::new(materials, now, now + self.inner.max_age, usage),
         );
@@ -246,7 +174,7 @@ impl MaterialsManager for CachingMaterialsManager {
             }
             _ => None,
         };
-        let (found, _guard) = self.find_or_lock(&id, usable).await?;
+        let (found, _guard) = self.inner.filler.find_or_lock(&id, usable).await?;
         if let Some(Materials::Encryption(materials)) = found {
             count(&counters.hits);
             return Ok(materials);
@@ -294,7 +222,7 @@ impl MaterialsManager for CachingMaterialsManager {
             }
             _ => None,
         };
-        let (found, _guard) = self.find_or_lock(&id, usable).await?;
+        let (found, _guard) = self.inner.filler.find_or_lock(&id, usable).await?;
         if let Some(Materials::Decryption(materials)) = found {
             count(&counters.hits);
             return Ok(materials);
@@ -362,12 +290,11 @@ impl CachingMaterialsManagerBuilder {
         Ok(CachingMaterialsManager {
             inner: Arc::new(Inner {
                 underlying: self.underlying,
-                cache: self.cache,
+                filler: CacheFiller::new(self.cache),
                 max_age: self.max_age,
                 limits: UsageLimits::new(self.max_messages, self.max_bytes),
                 partition,
                 counters: ManagerCounters::default(),
-                fills: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -424,30 +351,6 @@ fn count(counter: &AtomicU64) {
     counter.fetch_add(1, Ordering::Relaxed);
 }
 
-/// Holds the per-identifier fetch lock; removes the lock from the map when no one else uses it.
-struct FillGuard<'a> {
-    manager: &'a CachingMaterialsManager,
-    id: CacheId,
-    lock: Arc<tokio::sync::Mutex<()>>,
-    _guard: tokio::sync::OwnedMutexGuard<()>,
-}
-
-impl Drop for FillGuard<'_> {
-    fn drop(&mut self) {
-        let mut fills = self
-            .manager
-            .inner
-            .fills
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        // The map, this guard's `lock` and the owned guard hold three references when no other
-        // caller waits.
-        if Arc::strong_count(&self.lock) <= 3 {
-            fills.remove(&self.id);
-        }
-    }
-}
-
 /// A random version 4 UUID string.
 fn random_uuid() -> Result<String> {
     let mut bytes = [0u8; 16];
@@ -472,7 +375,7 @@ impl fmt::Debug for CachingMaterialsManager {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CachingMaterialsManager")
             .field("underlying", &self.inner.underlying)
-            .field("cache", &self.inner.cache)
+            .field("cache", self.inner.filler.cache())
             .field("max_age", &self.inner.max_age)
             .field("limits", &self.inner.limits)
             .field("partition", &self.inner.partition)

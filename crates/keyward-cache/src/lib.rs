@@ -7,6 +7,7 @@ mod cache_type;
 mod caching_manager;
 mod clock;
 mod error;
+mod fill;
 mod local;
 mod null;
 mod storm;
@@ -21,6 +22,7 @@ pub use crate::caching_manager::{
 };
 pub use crate::clock::{Clock, ManualClock, SystemClock, TokioClock};
 pub use crate::error::{Error, Result};
+pub use crate::fill::{CacheFiller, FillGuard};
 pub use crate::local::{LocalCache, LocalCacheBuilder};
 pub use crate::null::NullCache;
 pub use crate::storm::{StormSettings, StormTrackingCache};

@@ -21,6 +21,13 @@ pub mod kms {
     pub use keyward_kms::*;
 }
 
+/// The AWS KMS Hierarchical keyring, its key stores and branch key id suppliers
+/// ([`keyward_hierarchy`]; feature `hierarchy`, on by default).
+#[cfg(feature = "hierarchy")]
+pub mod hierarchy {
+    pub use keyward_hierarchy::*;
+}
+
 /// Keyrings, materials managers and secret types ([`keyward_materials`]).
 pub mod materials {
     pub use keyward_materials::*;

@@ -1,0 +1,208 @@
+//! The branch key store interface: where the hierarchical keyring gets its branch keys.
+//!
+//! spec: framework/branch-key-store.md
+
+use core::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use keyward_format::EncryptionContext;
+use keyward_materials::{BranchKey, BranchKeyMaterials};
+
+use crate::error::Result;
+
+/// Stores branch keys: versions, the active version of each branch key, and beacon keys.
+///
+/// [`crate::DynamoDbKeyStore`] is the production store (DynamoDB items wrapped by AWS KMS,
+/// byte-compatible with the official SDKs). [`crate::MemoryKeyStore`] and
+/// [`crate::StaticKeyStore`] are for tests and demonstrations only.
+#[async_trait]
+pub trait KeyStore: Send + Sync + fmt::Debug {
+    /// The store's identity and configuration (`GetKeyStoreInfo`).
+    fn info(&self) -> KeyStoreInfo;
+
+    /// The active version of a branch key (what encryption uses).
+    ///
+    /// # Errors
+    /// [`crate::Error::BranchKeyNotFound`], or the store's own failure.
+    async fn get_active_branch_key(&self, branch_key_id: &str) -> Result<BranchKeyMaterials>;
+
+    /// One version of a branch key (what decryption uses).
+    ///
+    /// # Errors
+    /// [`crate::Error::BranchKeyNotFound`], or the store's own failure.
+    async fn get_branch_key_version(
+        &self,
+        branch_key_id: &str,
+        version: &str,
+    ) -> Result<BranchKeyMaterials>;
+
+    /// The beacon key of a branch key (for searchable encryption).
+    ///
+    /// # Errors
+    /// [`crate::Error::BranchKeyNotFound`], or the store's own failure.
+    async fn get_beacon_key(&self, branch_key_id: &str) -> Result<BeaconKeyMaterials>;
+
+    /// Creates a branch key (its first version, active item and beacon key) and returns its
+    /// id: `branch_key_id` if given (then a non-empty `encryption_context` is required), or a
+    /// fresh UUID. The context is stored with every version.
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidConfiguration`] for a given id with an empty context;
+    /// [`crate::Error::OperationNotSupported`] for stores that cannot create keys.
+    async fn create_key(
+        &self,
+        branch_key_id: Option<&str>,
+        encryption_context: &EncryptionContext,
+    ) -> Result<String>;
+
+    /// Rotates a branch key: a new version becomes active; old versions still decrypt.
+    ///
+    /// # Errors
+    /// [`crate::Error::BranchKeyNotFound`], [`crate::Error::VersionConflict`] when another
+    /// rotation won the race, or the store's own failure.
+    async fn version_key(&self, branch_key_id: &str) -> Result<()>;
+}
+
+#[async_trait]
+impl<S: KeyStore + ?Sized> KeyStore for Arc<S> {
+    fn info(&self) -> KeyStoreInfo {
+        (**self).info()
+    }
+
+    async fn get_active_branch_key(&self, branch_key_id: &str) -> Result<BranchKeyMaterials> {
+        (**self).get_active_branch_key(branch_key_id).await
+    }
+
+    async fn get_branch_key_version(
+        &self,
+        branch_key_id: &str,
+        version: &str,
+    ) -> Result<BranchKeyMaterials> {
+        (**self)
+            .get_branch_key_version(branch_key_id, version)
+            .await
+    }
+
+    async fn get_beacon_key(&self, branch_key_id: &str) -> Result<BeaconKeyMaterials> {
+        (**self).get_beacon_key(branch_key_id).await
+    }
+
+    async fn create_key(
+        &self,
+        branch_key_id: Option<&str>,
+        encryption_context: &EncryptionContext,
+    ) -> Result<String> {
+        (**self).create_key(branch_key_id, encryption_context).await
+    }
+
+    async fn version_key(&self, branch_key_id: &str) -> Result<()> {
+        (**self).version_key(branch_key_id).await
+    }
+}
+
+/// What a key store is (`GetKeyStoreInfo`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct KeyStoreInfo {
+    /// The store's id (a UUID unless configured).
+    pub id: String,
+    /// The DynamoDB table, for DynamoDB stores.
+    pub table_name: Option<String>,
+    /// The logical key store name, bound into every item's KMS encryption context and into
+    /// the hierarchical keyring's cache identifiers.
+    pub logical_key_store_name: String,
+    /// Grant tokens sent with KMS calls.
+    pub grant_tokens: Vec<String>,
+    /// How the store calls KMS, for KMS-backed stores.
+    pub kms_configuration: Option<KmsConfiguration>,
+}
+
+impl KeyStoreInfo {
+    /// Information for a store without table or KMS.
+    pub fn new(id: impl Into<String>, logical_key_store_name: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            table_name: None,
+            logical_key_store_name: logical_key_store_name.into(),
+            grant_tokens: Vec::new(),
+            kms_configuration: None,
+        }
+    }
+}
+
+/// Which KMS key protects the branch keys of a DynamoDB key store.
+///
+/// spec: framework/branch-key-store.md (AWS KMS configuration)
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KmsConfiguration {
+    /// One key ARN: items must name exactly this key. Creates and versions keys.
+    KeyArn(String),
+    /// A multi-Region key ARN: items may name any replica; calls go to this one. Creates and
+    /// versions keys.
+    MrkKeyArn(String),
+    /// Read-only: decrypt each item with the key ARN it names.
+    Discovery,
+    /// Read-only: decrypt each item with its key, multi-Region keys through their replica in
+    /// this region.
+    MrkDiscovery {
+        /// The region whose replicas are used.
+        region: String,
+    },
+}
+
+/// A beacon key with its identity.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct BeaconKeyMaterials {
+    /// The branch key id the beacon key belongs to.
+    pub beacon_key_identifier: String,
+    /// The 32-byte beacon key.
+    pub beacon_key: Arc<BranchKey>,
+    /// The custom encryption context stored with the branch key.
+    pub encryption_context: EncryptionContext,
+}
+
+impl BeaconKeyMaterials {
+    /// Beacon key materials.
+    pub fn new(
+        beacon_key_identifier: impl Into<String>,
+        beacon_key: Arc<BranchKey>,
+        encryption_context: EncryptionContext,
+    ) -> Self {
+        Self {
+            beacon_key_identifier: beacon_key_identifier.into(),
+            beacon_key,
+            encryption_context,
+        }
+    }
+}
+
+impl fmt::Debug for BeaconKeyMaterials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BeaconKeyMaterials")
+            .field("beacon_key_identifier", &self.beacon_key_identifier)
+            .field("beacon_key", &self.beacon_key)
+            .field("encryption_context", &self.encryption_context)
+            .finish()
+    }
+}
+
+/// The `CreateKey` input rules: a given id must be non-empty and come with a non-empty
+/// context; without one, a fresh UUID.
+pub(crate) fn check_create_key(
+    branch_key_id: Option<&str>,
+    encryption_context: &EncryptionContext,
+) -> Result<String> {
+    match branch_key_id {
+        Some("") => Err(crate::Error::InvalidConfiguration(
+            "the branch key id is empty",
+        )),
+        Some(_) if encryption_context.is_empty() => Err(crate::Error::InvalidConfiguration(
+            "a custom branch key id needs a non-empty encryption context",
+        )),
+        Some(id) => Ok(id.to_owned()),
+        None => crate::kdf::random_uuid(),
+    }
+}

@@ -1,0 +1,430 @@
+//! The AWS KMS Hierarchical keyring: data keys wrapped under keys derived from cached branch
+//! keys, so KMS is called per branch key and TTL, not per message.
+//!
+//! spec: framework/aws-kms/aws-kms-hierarchical-keyring.md
+
+use core::fmt;
+use core::time::Duration;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
+use keyward_cache::{CacheFiller, CacheId, CacheType, Clock, Entry, Lookup, StormSettings, Usage};
+use keyward_format::{EncryptedDataKey, EncryptionContext};
+use keyward_materials::{
+    BranchKeyMaterials, DataKey, DecryptionMaterials, EncryptionMaterials, Keyring, Materials,
+};
+use sha2::{Digest, Sha384};
+use zeroize::Zeroizing;
+
+use crate::error::{Error, Result};
+use crate::kdf::{PROVIDER_ID, SALT_LEN, random, version_bytes, version_string, wrapping_key};
+use crate::key_store::KeyStore;
+use crate::supplier::BranchKeyIdSupplier;
+
+/// Wraps each message's data key with AES-256-GCM under a key derived (HMAC-SHA256 counter
+/// mode, fresh salt) from a branch key, which comes from a [`KeyStore`] through a cache that
+/// keeps it for the configured TTL. Messages are byte-compatible with the official SDKs.
+///
+/// Build it with [`HierarchicalKeyring::builder`]: a key store, the TTL, and either one
+/// branch key id or a [`BranchKeyIdSupplier`] (multitenancy). Cheap to clone.
+#[derive(Clone)]
+pub struct HierarchicalKeyring {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    key_store: Arc<dyn KeyStore>,
+    branch_key: BranchKeySource,
+    ttl: Duration,
+    filler: CacheFiller,
+    partition: Vec<u8>,
+    logical_name: String,
+}
+
+enum BranchKeySource {
+    Fixed(String),
+    Supplier(Arc<dyn BranchKeyIdSupplier>),
+}
+
+/// Builds a [`HierarchicalKeyring`].
+#[must_use]
+pub struct HierarchicalKeyringBuilder {
+    key_store: Arc<dyn KeyStore>,
+    ttl: Duration,
+    branch_key_id: Option<String>,
+    supplier: Option<Arc<dyn BranchKeyIdSupplier>>,
+    cache: Option<CacheType>,
+    partition_id: Option<String>,
+    clock: Option<Arc<dyn Clock>>,
+}
+
+impl HierarchicalKeyring {
+    /// Starts a keyring over `key_store`, keeping each branch key for `ttl` after it was
+    /// fetched.
+    pub fn builder(
+        key_store: impl KeyStore + 'static,
+        ttl: Duration,
+    ) -> HierarchicalKeyringBuilder {
+        HierarchicalKeyringBuilder {
+            key_store: Arc::new(key_store),
+            ttl,
+            branch_key_id: None,
+            supplier: None,
+            cache: None,
+            partition_id: None,
+            clock: None,
+        }
+    }
+
+    /// The cache holding the branch keys.
+    pub fn cache(&self) -> &Arc<dyn keyward_cache::MaterialsCache> {
+        self.inner.filler.cache()
+    }
+
+    /// The key store.
+    pub fn key_store(&self) -> &Arc<dyn KeyStore> {
+        &self.inner.key_store
+    }
+
+    async fn branch_key_id(&self, context: &EncryptionContext) -> Result<String> {
+        match &self.inner.branch_key {
+            BranchKeySource::Fixed(id) => Ok(id.clone()),
+            BranchKeySource::Supplier(supplier) => supplier
+                .branch_key_id(context)
+                .await
+                .map_err(Error::Supplier),
+        }
+    }
+
+    /// The cache identifier of a branch key: encrypt entries (`version` = `None`) follow the
+    /// active version, decrypt entries name theirs.
+    fn cache_id(&self, branch_key_id: &str, version: Option<&str>) -> CacheId {
+        let mut hash = Sha384::new();
+        hash.update([
+            0x02,
+            0x00,
+            if version.is_some() { 0x02 } else { 0x01 },
+            0x00,
+        ]);
+        hash.update(&self.inner.partition);
+        hash.update([0x00]);
+        hash.update(self.inner.logical_name.as_bytes());
+        hash.update([0x00]);
+        hash.update(branch_key_id.as_bytes());
+        if let Some(version) = version {
+            hash.update([0x00]);
+            hash.update(version.as_bytes());
+        }
+        CacheId::new(hash.finalize().into())
+    }
+
+    /// The branch key for `id` from the cache, or fetched with `fetch` and cached for the
+    /// TTL. When the fetch fails while another caller's entry is still within its TTL (a
+    /// storm-tracking cache hands one caller per interval the refresh), that entry serves.
+    async fn branch_key<F>(&self, id: CacheId, fetch: F) -> Result<BranchKeyMaterials>
+    where
+        F: Future<Output = Result<BranchKeyMaterials>>,
+    {
+        let cache = self.inner.filler.cache();
+        let ttl = self.inner.ttl;
+        let usable = |entry: &Arc<Entry>| match entry.materials() {
+            Materials::BranchKey(materials)
+                if cache.now().saturating_sub(entry.created()) <= ttl =>
+            {
+                Some(materials.clone())
+            }
+            _ => None,
+        };
+        let (found, _guard) = self
+            .inner
+            .filler
+            .find_or_lock(&id, |entry| usable(entry).map(Materials::BranchKey))
+            .await?;
+        if let Some(Materials::BranchKey(materials)) = found {
+            return Ok(materials);
+        }
+        match fetch.await {
+            Ok(materials) => {
+                let now = cache.now();
+                cache.put(
+                    id,
+                    Entry::new(
+                        Materials::BranchKey(materials.clone()),
+                        now,
+                        now + ttl,
+                        Usage::default(),
+                    ),
+                );
+                Ok(materials)
+            }
+            Err(error) => match cache.get(&id) {
+                Lookup::Hit(entry) => usable(&entry).ok_or(error),
+                _ => Err(error),
+            },
+        }
+    }
+
+    async fn unwrap(
+        &self,
+        branch_key_id: &str,
+        edk: &EncryptedDataKey,
+        materials: &DecryptionMaterials,
+    ) -> Result<Arc<DataKey>> {
+        let key_len = materials.suite().data_key_len();
+        let ciphertext = edk.ciphertext();
+        let expected = SALT_LEN + IV_LEN + VERSION_LEN + key_len + TAG_LEN;
+        if ciphertext.len() != expected {
+            return Err(Error::InvalidEdkLength {
+                len: ciphertext.len(),
+                expected,
+            });
+        }
+        let (salt, rest) = ciphertext.split_at(SALT_LEN);
+        let (iv, rest) = rest.split_at(IV_LEN);
+        let (version, sealed) = rest.split_at(VERSION_LEN);
+        let salt: &[u8; SALT_LEN] = salt.try_into().map_err(|_| Error::Crypto)?;
+        let iv: [u8; IV_LEN] = iv.try_into().map_err(|_| Error::Crypto)?;
+        let version_raw: &[u8; VERSION_LEN] = version.try_into().map_err(|_| Error::Crypto)?;
+        let version = version_string(version_raw);
+        let branch = self
+            .branch_key(
+                self.cache_id(branch_key_id, Some(&version)),
+                self.inner
+                    .key_store
+                    .get_branch_key_version(branch_key_id, &version),
+            )
+            .await?;
+        let key = wrapping_key(branch.branch_key().expose_secret(), salt)?;
+        let aad = aad(branch_key_id, version_raw, materials.encryption_context())?;
+        let mut buffer = Zeroizing::new(sealed.to_vec());
+        let opened = aead_key(&key)?
+            .open_in_place(
+                Nonce::assume_unique_for_key(iv),
+                Aad::from(&aad),
+                &mut buffer,
+            )
+            .map_err(|_| Error::UnwrapFailed {
+                id: branch_key_id.to_owned(),
+                version: version.clone(),
+            })?;
+        Ok(Arc::new(DataKey::from_slice(opened)))
+    }
+}
+
+#[async_trait]
+impl Keyring for HierarchicalKeyring {
+    async fn on_encrypt(
+        &self,
+        materials: EncryptionMaterials,
+    ) -> keyward_materials::Result<EncryptionMaterials> {
+        let branch_key_id = self.branch_key_id(materials.encryption_context()).await?;
+        let branch = self
+            .branch_key(
+                self.cache_id(&branch_key_id, None),
+                self.inner.key_store.get_active_branch_key(&branch_key_id),
+            )
+            .await?;
+        let materials = materials.with_generated_data_key()?;
+        let data_key = materials
+            .data_key()
+            .ok_or(keyward_materials::Error::MissingDataKey)?;
+        let version = version_bytes(branch.branch_key_version())?;
+        let salt = random::<SALT_LEN>()?;
+        let iv = random::<IV_LEN>()?;
+        let key = wrapping_key(branch.branch_key().expose_secret(), &salt)?;
+        let aad = aad(&branch_key_id, &version, materials.encryption_context())?;
+        let mut ciphertext =
+            Vec::with_capacity(SALT_LEN + IV_LEN + VERSION_LEN + data_key.len() + TAG_LEN);
+        ciphertext.extend_from_slice(&salt);
+        ciphertext.extend_from_slice(&iv);
+        ciphertext.extend_from_slice(&version);
+        let start = ciphertext.len();
+        ciphertext.extend_from_slice(data_key.expose_secret());
+        let tag = aead_key(&key)?
+            .seal_in_place_separate_tag(
+                Nonce::assume_unique_for_key(iv),
+                Aad::from(&aad),
+                ciphertext.get_mut(start..).ok_or(Error::Crypto)?,
+            )
+            .map_err(|_| Error::Crypto)?;
+        ciphertext.extend_from_slice(tag.as_ref());
+        let edk = EncryptedDataKey::new(PROVIDER_ID, branch_key_id.into_bytes(), ciphertext)?;
+        Ok(materials.with_encrypted_data_key(edk))
+    }
+
+    async fn on_decrypt(
+        &self,
+        materials: DecryptionMaterials,
+        encrypted_data_keys: &[EncryptedDataKey],
+    ) -> keyward_materials::Result<DecryptionMaterials> {
+        if materials.data_key().is_some() {
+            return Err(keyward_materials::Error::DataKeyAlreadyPresent);
+        }
+        let branch_key_id = self.branch_key_id(materials.encryption_context()).await?;
+        let mut errors = Vec::new();
+        for edk in encrypted_data_keys {
+            if edk.provider_id() != PROVIDER_ID || edk.provider_info() != branch_key_id.as_bytes() {
+                continue;
+            }
+            let attempt = match self.unwrap(&branch_key_id, edk, &materials).await {
+                Ok(data_key) => materials.clone().with_data_key(data_key),
+                Err(error) => Err(error.into()),
+            };
+            match attempt {
+                Ok(materials) => return Ok(materials),
+                Err(error) => errors.push(error),
+            }
+        }
+        Err(keyward_materials::Error::UnableToDecrypt(errors))
+    }
+}
+
+impl fmt::Debug for HierarchicalKeyring {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let source = match &self.inner.branch_key {
+            BranchKeySource::Fixed(id) => format!("fixed({id})"),
+            BranchKeySource::Supplier(supplier) => format!("{supplier:?}"),
+        };
+        f.debug_struct("HierarchicalKeyring")
+            .field("key_store", &self.inner.key_store)
+            .field("branch_key_id", &source)
+            .field("ttl", &self.inner.ttl)
+            .field("cache", self.inner.filler.cache())
+            .finish_non_exhaustive()
+    }
+}
+
+impl HierarchicalKeyringBuilder {
+    /// Protects every message with this branch key.
+    pub fn branch_key_id(mut self, branch_key_id: impl Into<String>) -> Self {
+        self.branch_key_id = Some(branch_key_id.into());
+        self
+    }
+
+    /// Chooses the branch key per message from its encryption context.
+    pub fn branch_key_id_supplier(mut self, supplier: impl BranchKeyIdSupplier + 'static) -> Self {
+        self.supplier = Some(Arc::new(supplier));
+        self
+    }
+
+    /// The branch-key cache (default: a storm-tracking cache of 1,000 entries). A
+    /// `CacheType::Shared` cache may be shared with other keyrings and managers.
+    pub fn cache(mut self, cache: CacheType) -> Self {
+        self.cache = Some(cache);
+        self
+    }
+
+    /// The partition id: keyrings with the same partition id (and logical key store) share
+    /// branch keys through a shared cache. Default: a random one per keyring.
+    pub fn partition_id(mut self, partition_id: impl Into<String>) -> Self {
+        self.partition_id = Some(partition_id.into());
+        self
+    }
+
+    /// The clock of the keyring's own cache (tests use a manual one).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// Builds the keyring.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfiguration`] without exactly one of a branch key id and a
+    /// supplier, for a zero TTL, or when the TTL is not longer than a storm-tracking cache's
+    /// grace period (checked for the default cache and an explicit storm-tracking one, as
+    /// the official SDKs do); the cache's own setting errors.
+    pub fn build(self) -> Result<HierarchicalKeyring> {
+        let branch_key = match (self.branch_key_id, self.supplier) {
+            (Some(id), None) if !id.is_empty() => BranchKeySource::Fixed(id),
+            (None, Some(supplier)) => BranchKeySource::Supplier(supplier),
+            (Some(_), None) => {
+                return Err(Error::InvalidConfiguration("the branch key id is empty"));
+            }
+            _ => {
+                return Err(Error::InvalidConfiguration(
+                    "give exactly one of a branch key id and a branch key id supplier",
+                ));
+            }
+        };
+        if self.ttl.is_zero() {
+            return Err(Error::InvalidConfiguration(
+                "the cache TTL must be positive",
+            ));
+        }
+        let grace_period = match &self.cache {
+            None => Some(StormSettings::new(DEFAULT_CAPACITY).grace_period_value()),
+            Some(CacheType::StormTracking(settings)) => Some(settings.grace_period_value()),
+            Some(_) => None,
+        };
+        if grace_period.is_some_and(|grace| self.ttl <= grace) {
+            return Err(Error::InvalidConfiguration(
+                "the cache TTL must be longer than the storm-tracking grace period",
+            ));
+        }
+        let cache = self.cache.unwrap_or(CacheType::Default {
+            entry_capacity: DEFAULT_CAPACITY,
+        });
+        let cache = match self.clock {
+            Some(clock) => cache.build_with_clock(clock)?,
+            None => cache.build()?,
+        };
+        let partition = match self.partition_id {
+            Some(id) => id.into_bytes(),
+            None => random::<16>()?.to_vec(),
+        };
+        let logical_name = self.key_store.info().logical_key_store_name;
+        Ok(HierarchicalKeyring {
+            inner: Arc::new(Inner {
+                key_store: self.key_store,
+                branch_key,
+                ttl: self.ttl,
+                filler: CacheFiller::new(cache),
+                partition,
+                logical_name,
+            }),
+        })
+    }
+}
+
+impl fmt::Debug for HierarchicalKeyringBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HierarchicalKeyringBuilder")
+            .field("key_store", &self.key_store)
+            .field("ttl", &self.ttl)
+            .field("branch_key_id", &self.branch_key_id)
+            .field("cache", &self.cache)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `"aws-kms-hierarchy" ‖ branch key id ‖ version (16 bytes) ‖ serialized context`.
+fn aad(
+    branch_key_id: &str,
+    version: &[u8; VERSION_LEN],
+    context: &EncryptionContext,
+) -> Result<Vec<u8>> {
+    let context = context
+        .to_canonical_bytes()
+        .map_err(|_| Error::InvalidConfiguration("the encryption context is too large"))?;
+    let mut aad =
+        Vec::with_capacity(PROVIDER_ID.len() + branch_key_id.len() + VERSION_LEN + context.len());
+    aad.extend_from_slice(PROVIDER_ID.as_bytes());
+    aad.extend_from_slice(branch_key_id.as_bytes());
+    aad.extend_from_slice(version);
+    aad.extend_from_slice(&context);
+    Ok(aad)
+}
+
+fn aead_key(key: &[u8; 32]) -> Result<LessSafeKey> {
+    Ok(LessSafeKey::new(
+        UnboundKey::new(&AES_256_GCM, key).map_err(|_| Error::Crypto)?,
+    ))
+}
+
+/// The default cache's entry capacity.
+const DEFAULT_CAPACITY: usize = 1000;
+const IV_LEN: usize = 12;
+const VERSION_LEN: usize = 16;
+const TAG_LEN: usize = 16;

@@ -1,0 +1,18 @@
+#![doc = include_str!("../README.md")]
+#![doc(test(attr(deny(warnings))))]
+
+mod error;
+mod kdf;
+mod key_store;
+mod keyring;
+mod memory;
+mod static_store;
+mod supplier;
+
+pub use crate::error::{Error, Result};
+pub use crate::kdf::PROVIDER_ID;
+pub use crate::key_store::{BeaconKeyMaterials, KeyStore, KeyStoreInfo, KmsConfiguration};
+pub use crate::keyring::{HierarchicalKeyring, HierarchicalKeyringBuilder};
+pub use crate::memory::MemoryKeyStore;
+pub use crate::static_store::StaticKeyStore;
+pub use crate::supplier::{BranchKeyIdSupplier, ContextKeySupplier, UnknownTenant};
