@@ -1,0 +1,567 @@
+//! The hierarchical keyring over the in-memory key store: wrap/unwrap layout, the branch-key
+//! cache (TTL, separate encrypt and decrypt entries, rotation), multitenancy, storms, failures
+//! and construction rules. The DynamoDB store is tested against moto in keyward-tests.
+
+#![expect(clippy::unwrap_used, reason = "test helpers stop at the first failure")]
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use keyward_cache::{CacheType, ManualClock, StormSettings};
+use keyward_format::{AlgorithmSuite, EncryptedDataKey, EncryptionContext};
+use keyward_hierarchy::{
+    BeaconKeyMaterials, ContextKeySupplier, Error, HierarchicalKeyring, KeyStore, KeyStoreInfo,
+    MemoryKeyStore, StaticKeyStore,
+};
+use keyward_materials::testing::{Expectations, check_keyring};
+use keyward_materials::{
+    BranchKey, BranchKeyMaterials, DecryptionMaterials, EncryptionMaterials, Keyring,
+};
+
+const SUITE: AlgorithmSuite = AlgorithmSuite::Aes256GcmHkdfSha512Commit;
+const TTL: Duration = Duration::from_secs(600);
+
+fn context(tenant: &str) -> EncryptionContext {
+    EncryptionContext::from([("tenant", tenant), ("purpose", "hierarchy tests")])
+}
+
+async fn encrypt(keyring: &dyn Keyring, context: &EncryptionContext) -> EncryptionMaterials {
+    keyring
+        .on_encrypt(EncryptionMaterials::new(
+            SUITE,
+            context.clone(),
+            BTreeSet::new(),
+            None,
+        ))
+        .await
+        .unwrap()
+}
+
+async fn decrypt(
+    keyring: &dyn Keyring,
+    context: &EncryptionContext,
+    edks: &[EncryptedDataKey],
+) -> keyward_materials::Result<DecryptionMaterials> {
+    keyring
+        .on_decrypt(
+            DecryptionMaterials::new(SUITE, context.clone(), BTreeSet::new(), None),
+            edks,
+        )
+        .await
+}
+
+fn hierarchy_error(error: &keyward_materials::Error) -> &Error {
+    match error {
+        keyward_materials::Error::Keyring(inner) => inner
+            .downcast_ref::<Error>()
+            .unwrap_or_else(|| panic!("not a hierarchy error: {inner:?}")),
+        keyward_materials::Error::UnableToDecrypt(errors) if errors.len() == 1 => {
+            hierarchy_error(&errors[0])
+        }
+        other => panic!("not a keyring error: {other:?}"),
+    }
+}
+
+async fn store_with_key() -> (MemoryKeyStore, String) {
+    let store = MemoryKeyStore::new("tests");
+    let id = store
+        .create_key(None, &EncryptionContext::new())
+        .await
+        .unwrap();
+    (store, id)
+}
+
+#[tokio::test]
+async fn wraps_with_the_documented_layout_and_unwraps() {
+    let (store, id) = store_with_key().await;
+    let keyring = HierarchicalKeyring::builder(store.clone(), TTL)
+        .branch_key_id(&id)
+        .build()
+        .unwrap();
+    let materials = encrypt(&keyring, &context("a")).await;
+    let edk = &materials.encrypted_data_keys()[0];
+    assert_eq!(edk.provider_id(), "aws-kms-hierarchy");
+    assert_eq!(edk.provider_info(), id.as_bytes());
+    // salt 16 ‖ IV 12 ‖ version 16 ‖ wrapped key 32 ‖ tag 16
+    assert_eq!(edk.ciphertext().len(), 92);
+    let active = store.get_active_branch_key(&id).await.unwrap();
+    let version: String = edk.ciphertext()[28..44]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(version, active.branch_key_version().replace('-', ""));
+
+    let decrypted = decrypt(&keyring, &context("a"), materials.encrypted_data_keys())
+        .await
+        .unwrap();
+    assert_eq!(
+        decrypted.data_key().unwrap().expose_secret(),
+        materials.data_key().unwrap().expose_secret()
+    );
+    // The context is authenticated, and every bit of the EDK matters.
+    let error = decrypt(&keyring, &context("b"), materials.encrypted_data_keys())
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        hierarchy_error(&error),
+        Error::UnwrapFailed { .. }
+    ));
+    for position in [0, 16, 44, 91] {
+        let mut ciphertext = edk.ciphertext().to_vec();
+        ciphertext[position] ^= 1;
+        let tampered =
+            EncryptedDataKey::new(edk.provider_id(), id.as_bytes().to_vec(), ciphertext).unwrap();
+        assert!(
+            decrypt(&keyring, &context("a"), &[tampered]).await.is_err(),
+            "{position}"
+        );
+    }
+    let short =
+        EncryptedDataKey::new(edk.provider_id(), id.as_bytes().to_vec(), vec![0; 91]).unwrap();
+    let error = decrypt(&keyring, &context("a"), &[short])
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        hierarchy_error(&error),
+        Error::InvalidEdkLength {
+            len: 91,
+            expected: 92
+        }
+    ));
+}
+
+#[tokio::test]
+async fn keeps_the_keyring_contract() {
+    let (store, id) = store_with_key().await;
+    let keyring = HierarchicalKeyring::builder(store, TTL)
+        .branch_key_id(&id)
+        .build()
+        .unwrap();
+    check_keyring(&keyring, Expectations::new()).await.unwrap();
+}
+
+#[tokio::test]
+async fn one_branch_key_fetch_serves_every_message_within_the_ttl() {
+    let (store, id) = store_with_key().await;
+    let keyring = HierarchicalKeyring::builder(store.clone(), TTL)
+        .branch_key_id(&id)
+        .build()
+        .unwrap();
+    let mut edks = Vec::new();
+    for _ in 0..1000 {
+        edks.push(
+            encrypt(&keyring, &context("a"))
+                .await
+                .encrypted_data_keys()
+                .to_vec(),
+        );
+    }
+    assert_eq!((store.active_reads(), store.version_reads()), (1, 0));
+    for edk in &edks {
+        decrypt(&keyring, &context("a"), edk).await.unwrap();
+    }
+    // Decrypt entries are separate from the encrypt entry: one version read.
+    assert_eq!((store.active_reads(), store.version_reads()), (1, 1));
+
+    // A second keyring over the same store has its own cache (random partition) and
+    // decrypts everything.
+    let other = HierarchicalKeyring::builder(store.clone(), TTL)
+        .branch_key_id(&id)
+        .build()
+        .unwrap();
+    for edk in &edks {
+        decrypt(&other, &context("a"), edk).await.unwrap();
+    }
+    assert_eq!(store.version_reads(), 2);
+}
+
+#[tokio::test]
+async fn rotation_takes_effect_after_the_ttl_and_old_messages_still_decrypt() {
+    let (store, id) = store_with_key().await;
+    let clock = Arc::new(ManualClock::new());
+    let keyring = HierarchicalKeyring::builder(store.clone(), TTL)
+        .branch_key_id(&id)
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    let version_of = |materials: &EncryptionMaterials| {
+        materials.encrypted_data_keys()[0].ciphertext()[28..44].to_vec()
+    };
+    let before = encrypt(&keyring, &context("a")).await;
+    store.version_key(&id).await.unwrap();
+    let cached = encrypt(&keyring, &context("a")).await;
+    assert_eq!(
+        version_of(&before),
+        version_of(&cached),
+        "the cached active version serves until the TTL"
+    );
+    clock.advance(TTL + Duration::from_secs(1));
+    let after = encrypt(&keyring, &context("a")).await;
+    assert_ne!(version_of(&before), version_of(&after));
+    assert_eq!(store.active_reads(), 2);
+    for materials in [&before, &cached, &after] {
+        decrypt(&keyring, &context("a"), materials.encrypted_data_keys())
+            .await
+            .unwrap();
+    }
+    assert_eq!(store.version_reads(), 2, "one read per version");
+}
+
+#[tokio::test]
+async fn tenants_chosen_by_a_supplier_are_isolated() {
+    let store = MemoryKeyStore::new("tenants");
+    let a = store
+        .create_key(Some("tenant-a-key"), &context("a"))
+        .await
+        .unwrap();
+    let b = store
+        .create_key(Some("tenant-b-key"), &context("b"))
+        .await
+        .unwrap();
+    let supplier = ContextKeySupplier::new("tenant", [("a", a.as_str()), ("b", b.as_str())]);
+    let keyring = HierarchicalKeyring::builder(store.clone(), TTL)
+        .branch_key_id_supplier(supplier)
+        .build()
+        .unwrap();
+    let for_a = encrypt(&keyring, &context("a")).await;
+    let for_b = encrypt(&keyring, &context("b")).await;
+    assert_eq!(for_a.encrypted_data_keys()[0].provider_info(), a.as_bytes());
+    assert_eq!(for_b.encrypted_data_keys()[0].provider_info(), b.as_bytes());
+
+    // A keyring configured for tenant A cannot decrypt tenant B's data.
+    let only_a = HierarchicalKeyring::builder(store.clone(), TTL)
+        .branch_key_id(&a)
+        .build()
+        .unwrap();
+    decrypt(&only_a, &context("a"), for_a.encrypted_data_keys())
+        .await
+        .unwrap();
+    let error = decrypt(&only_a, &context("b"), for_b.encrypted_data_keys())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, keyward_materials::Error::UnableToDecrypt(errors) if errors.is_empty())
+    );
+    // The supplier answers for the message's context, so B's EDK relabelled as A's fails too.
+    let relabelled = EncryptedDataKey::new(
+        "aws-kms-hierarchy",
+        a.as_bytes().to_vec(),
+        for_b.encrypted_data_keys()[0].ciphertext().to_vec(),
+    )
+    .unwrap();
+    assert!(
+        decrypt(&keyring, &context("a"), &[relabelled])
+            .await
+            .is_err()
+    );
+    // An unknown tenant is a supplier error.
+    let error = encrypt_error(&keyring, &context("c")).await;
+    assert!(matches!(hierarchy_error(&error), Error::Supplier(_)));
+}
+
+async fn encrypt_error(
+    keyring: &dyn Keyring,
+    context: &EncryptionContext,
+) -> keyward_materials::Error {
+    keyring
+        .on_encrypt(EncryptionMaterials::new(
+            SUITE,
+            context.clone(),
+            BTreeSet::new(),
+            None,
+        ))
+        .await
+        .unwrap_err()
+}
+
+/// A key store that can be switched off, to see what the keyring does when the store fails.
+#[derive(Debug, Clone)]
+struct Flaky {
+    inner: MemoryKeyStore,
+    down: Arc<AtomicBool>,
+}
+
+impl Flaky {
+    fn check(&self) -> keyward_hierarchy::Result<()> {
+        if self.down.load(Ordering::SeqCst) {
+            return Err(Error::OperationNotSupported("answer: the store is down"));
+        }
+        Ok(())
+    }
+}
+
+#[keyward_materials::async_trait]
+impl KeyStore for Flaky {
+    fn info(&self) -> KeyStoreInfo {
+        self.inner.info()
+    }
+    async fn get_active_branch_key(
+        &self,
+        id: &str,
+    ) -> keyward_hierarchy::Result<BranchKeyMaterials> {
+        self.check()?;
+        self.inner.get_active_branch_key(id).await
+    }
+    async fn get_branch_key_version(
+        &self,
+        id: &str,
+        version: &str,
+    ) -> keyward_hierarchy::Result<BranchKeyMaterials> {
+        self.check()?;
+        self.inner.get_branch_key_version(id, version).await
+    }
+    async fn get_beacon_key(&self, id: &str) -> keyward_hierarchy::Result<BeaconKeyMaterials> {
+        self.check()?;
+        self.inner.get_beacon_key(id).await
+    }
+    async fn create_key(
+        &self,
+        id: Option<&str>,
+        context: &EncryptionContext,
+    ) -> keyward_hierarchy::Result<String> {
+        self.inner.create_key(id, context).await
+    }
+    async fn version_key(&self, id: &str) -> keyward_hierarchy::Result<()> {
+        self.inner.version_key(id).await
+    }
+}
+
+#[tokio::test]
+async fn a_failing_store_gives_typed_errors_cached_keys_serve_until_the_ttl_and_it_recovers() {
+    let (inner, id) = store_with_key().await;
+    let store = Flaky {
+        inner: inner.clone(),
+        down: Arc::new(AtomicBool::new(false)),
+    };
+    let clock = Arc::new(ManualClock::new());
+    let keyring = HierarchicalKeyring::builder(store.clone(), TTL)
+        .branch_key_id(&id)
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    let first = encrypt(&keyring, &context("a")).await;
+    store.down.store(true, Ordering::SeqCst);
+    // Within the TTL (and through the grace period) the cached key serves.
+    for _ in 0..20 {
+        clock.advance(Duration::from_secs(29));
+        encrypt(&keyring, &context("a")).await;
+    }
+    // Decrypting needs the version entry, which was never fetched: a typed error.
+    let error = decrypt(&keyring, &context("a"), first.encrypted_data_keys())
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        hierarchy_error(&error),
+        Error::OperationNotSupported(_)
+    ));
+    // Past the TTL, encrypt fails too.
+    clock.advance(Duration::from_secs(21));
+    let error = encrypt_error(&keyring, &context("a")).await;
+    assert!(matches!(
+        hierarchy_error(&error),
+        Error::OperationNotSupported(_)
+    ));
+    // And recovers with the store, from the next grace interval on (until then other callers
+    // wait for the failed fetch, as the storm-tracking cache prescribes).
+    store.down.store(false, Ordering::SeqCst);
+    clock.advance(Duration::from_secs(1));
+    encrypt(&keyring, &context("a")).await;
+    decrypt(&keyring, &context("a"), first.encrypted_data_keys())
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_encrypts_in_the_grace_period_refresh_once_per_interval() {
+    let (store, id) = store_with_key().await;
+    let clock = Arc::new(ManualClock::new());
+    let keyring = HierarchicalKeyring::builder(store.clone(), Duration::from_secs(60))
+        .branch_key_id(&id)
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    encrypt(&keyring, &context("a")).await;
+    assert_eq!(store.active_reads(), 1);
+    // 55 s: inside the default 10 s grace period before the 60 s expiry.
+    clock.advance(Duration::from_secs(55));
+    let tasks: Vec<_> = (0..1000)
+        .map(|_| {
+            let keyring = keyring.clone();
+            tokio::spawn(async move { encrypt(&keyring, &context("a")).await })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    assert_eq!(
+        store.active_reads(),
+        2,
+        "one refresh for the grace interval, not 1,000"
+    );
+    // The next grace interval allows one more.
+    clock.advance(Duration::from_secs(2));
+    for _ in 0..100 {
+        encrypt(&keyring, &context("a")).await;
+    }
+    assert!(store.active_reads() <= 3);
+}
+
+#[tokio::test]
+async fn the_static_store_answers_any_id_with_its_one_key() {
+    let version = "e9ce18a3-edb5-4272-9f86-1cacb7997ff6";
+    let store = StaticKeyStore::new(
+        version,
+        BranchKey::new(vec![1; 32]),
+        BranchKey::new(vec![2; 32]),
+    )
+    .unwrap();
+    assert_eq!(
+        store.info().logical_key_store_name,
+        "logical-key-store-name"
+    );
+    let materials = store.get_active_branch_key("anything").await.unwrap();
+    assert_eq!(materials.branch_key_version(), version);
+    assert!(
+        store
+            .get_branch_key_version("x", "00000000-0000-0000-0000-000000000000")
+            .await
+            .is_err()
+    );
+    assert!(
+        store
+            .create_key(None, &EncryptionContext::new())
+            .await
+            .is_err()
+    );
+    assert!(store.version_key("x").await.is_err());
+    assert!(
+        StaticKeyStore::new(
+            "not-a-uuid",
+            BranchKey::new(vec![1; 32]),
+            BranchKey::new(vec![2; 32])
+        )
+        .is_err()
+    );
+}
+
+#[tokio::test]
+async fn construction_rules() {
+    let (store, id) = store_with_key().await;
+    let build =
+        |builder: keyward_hierarchy::HierarchicalKeyringBuilder| builder.build().map(|_| ());
+    assert!(
+        build(HierarchicalKeyring::builder(store.clone(), TTL)).is_err(),
+        "no id, no supplier"
+    );
+    assert!(
+        build(
+            HierarchicalKeyring::builder(store.clone(), TTL)
+                .branch_key_id(&id)
+                .branch_key_id_supplier(ContextKeySupplier::new("tenant", [("a", "b")]))
+        )
+        .is_err(),
+        "both"
+    );
+    assert!(
+        build(HierarchicalKeyring::builder(store.clone(), Duration::ZERO).branch_key_id(&id))
+            .is_err()
+    );
+    assert!(build(HierarchicalKeyring::builder(store.clone(), TTL).branch_key_id("")).is_err());
+    // The TTL must exceed the grace period of the default cache (10 s) and of an explicit
+    // storm-tracking cache, but not of other caches.
+    assert!(
+        build(
+            HierarchicalKeyring::builder(store.clone(), Duration::from_secs(10)).branch_key_id(&id)
+        )
+        .is_err()
+    );
+    assert!(
+        build(
+            HierarchicalKeyring::builder(store.clone(), Duration::from_secs(11)).branch_key_id(&id)
+        )
+        .is_ok()
+    );
+    let storm = StormSettings::new(100)
+        .grace_period(Duration::from_secs(30))
+        .in_flight_ttl(Duration::from_secs(10));
+    assert!(
+        build(
+            HierarchicalKeyring::builder(store.clone(), Duration::from_secs(30))
+                .branch_key_id(&id)
+                .cache(CacheType::StormTracking(storm))
+        )
+        .is_err()
+    );
+    for cache in [
+        CacheType::No,
+        CacheType::Default { entry_capacity: 10 },
+        CacheType::MultiThreaded {
+            entry_capacity: 10,
+            entry_pruning_tail_size: None,
+        },
+    ] {
+        assert!(
+            build(
+                HierarchicalKeyring::builder(store.clone(), Duration::from_secs(5))
+                    .branch_key_id(&id)
+                    .cache(cache)
+            )
+            .is_ok()
+        );
+    }
+}
+
+#[tokio::test]
+async fn no_cache_fetches_every_time_and_a_shared_cache_is_shared_by_partition() {
+    let (store, id) = store_with_key().await;
+    let uncached = HierarchicalKeyring::builder(store.clone(), TTL)
+        .branch_key_id(&id)
+        .cache(CacheType::No)
+        .build()
+        .unwrap();
+    for _ in 0..5 {
+        encrypt(&uncached, &context("a")).await;
+    }
+    assert_eq!(store.active_reads(), 5);
+
+    let shared = CacheType::Default { entry_capacity: 10 }.build().unwrap();
+    let keyring = |partition: &str| {
+        HierarchicalKeyring::builder(store.clone(), TTL)
+            .branch_key_id(&id)
+            .cache(CacheType::Shared(shared.clone()))
+            .partition_id(partition)
+            .build()
+            .unwrap()
+    };
+    encrypt(&keyring("p1"), &context("a")).await;
+    encrypt(&keyring("p1"), &context("a")).await;
+    assert_eq!(store.active_reads(), 6, "same partition: one fetch");
+    encrypt(&keyring("p2"), &context("a")).await;
+    assert_eq!(store.active_reads(), 7, "another partition: its own entry");
+}
+
+#[tokio::test]
+async fn debug_output_holds_no_key_bytes() {
+    let store = StaticKeyStore::new(
+        "e9ce18a3-edb5-4272-9f86-1cacb7997ff6",
+        BranchKey::new(vec![0xab; 32]),
+        BranchKey::new(vec![0xcd; 32]),
+    )
+    .unwrap();
+    let keyring = HierarchicalKeyring::builder(store, TTL)
+        .branch_key_id("id")
+        .build()
+        .unwrap();
+    encrypt(&keyring, &context("a")).await;
+    let shown = format!("{keyring:?}");
+    assert!(
+        !shown.contains("ab, ab") && !shown.contains("abab") && !shown.contains("171"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("REDACTED") || !shown.contains("BranchKey("),
+        "{shown}"
+    );
+}
