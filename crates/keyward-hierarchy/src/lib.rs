@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![doc(test(attr(deny(warnings))))]
 
+mod dynamodb;
 mod error;
 mod kdf;
 mod key_store;
@@ -9,6 +10,7 @@ mod memory;
 mod static_store;
 mod supplier;
 
+pub use crate::dynamodb::{DynamoDbKeyStore, DynamoDbKeyStoreBuilder};
 pub use crate::error::{Error, Result};
 pub use crate::kdf::PROVIDER_ID;
 pub use crate::key_store::{BeaconKeyMaterials, KeyStore, KeyStoreInfo, KmsConfiguration};
@@ -16,3 +18,4 @@ pub use crate::keyring::{HierarchicalKeyring, HierarchicalKeyringBuilder};
 pub use crate::memory::MemoryKeyStore;
 pub use crate::static_store::StaticKeyStore;
 pub use crate::supplier::{BranchKeyIdSupplier, ContextKeySupplier, UnknownTenant};
+pub use aws_sdk_dynamodb;

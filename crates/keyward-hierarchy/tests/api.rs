@@ -556,12 +556,8 @@ async fn debug_output_holds_no_key_bytes() {
         .unwrap();
     encrypt(&keyring, &context("a")).await;
     let shown = format!("{keyring:?}");
-    assert!(
-        !shown.contains("ab, ab") && !shown.contains("abab") && !shown.contains("171"),
-        "{shown}"
-    );
-    assert!(
-        shown.contains("REDACTED") || !shown.contains("BranchKey("),
-        "{shown}"
-    );
+    // The branch and beacon keys are 0xab and 0xcd bytes: no hex or decimal run of them.
+    for rendering in ["abababab", "171, 171", "cdcdcdcd", "205, 205"] {
+        assert!(!shown.contains(rendering), "{shown}");
+    }
 }
