@@ -56,6 +56,25 @@ pub fn kms_client(region: &str, counter: &KmsCallCounter) -> aws_sdk_kms::Client
     aws_sdk_kms::Client::from_conf(kms_config(region, counter))
 }
 
+/// A DynamoDB client for the moto server in `region`, counting calls with `counter` (the
+/// counter's interceptor counts any AWS operation; DynamoDB calls land in `other`).
+pub fn ddb_client(region: &str, counter: &KmsCallCounter) -> aws_sdk_dynamodb::Client {
+    let config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(region.to_owned()))
+        .endpoint_url(endpoint())
+        .credentials_provider(Credentials::new(
+            "keyward-test",
+            "keyward-test",
+            None,
+            None,
+            "moto",
+        ))
+        .interceptor(counter.clone())
+        .build();
+    aws_sdk_dynamodb::Client::from_conf(config)
+}
+
 /// Creates a symmetric KMS key and returns its ARN.
 ///
 /// # Panics
