@@ -22,6 +22,69 @@ pub(crate) enum Command {
     GenerateKey(GenerateKeyArgs),
     /// Run the offline demonstration: local keys, whole-buffer and streaming APIs.
     Demo(DemoArgs),
+    /// Manage a branch key store of the hierarchical keyring (DynamoDB + AWS KMS).
+    #[command(subcommand)]
+    Keystore(KeystoreCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum KeystoreCommand {
+    /// Create the DynamoDB table (or check an existing one) and print its ARN.
+    Create(KeystoreArgs),
+    /// Create a branch key and print its id.
+    CreateKey(CreateKeyArgs),
+    /// Rotate a branch key: a new version becomes active.
+    VersionKey(BranchKeyArgs),
+    /// Print the store's configuration, and a branch key's active version and context.
+    Describe(DescribeArgs),
+}
+
+/// Where the branch key store is.
+#[derive(Debug, Args)]
+pub(crate) struct KeystoreArgs {
+    /// The DynamoDB table.
+    #[arg(long)]
+    pub(crate) table: String,
+    /// The logical key store name, bound into every branch key (default: the table name).
+    /// Keep one per table.
+    #[arg(long)]
+    pub(crate) logical_name: Option<String>,
+    /// The KMS key ARN protecting the branch keys (without it the store is read-only and
+    /// decrypts with the key each item names).
+    #[arg(long, value_name = "KEY_ARN")]
+    pub(crate) kms_key: Option<String>,
+    #[command(flatten)]
+    pub(crate) aws: AwsArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CreateKeyArgs {
+    #[command(flatten)]
+    pub(crate) store: KeystoreArgs,
+    /// The branch key id (default: a new UUID); a custom id needs a --context.
+    #[arg(long)]
+    pub(crate) branch_key_id: Option<String>,
+    /// A custom encryption-context pair stored with the branch key: `KEY=VALUE`. Repeatable.
+    #[arg(short = 'c', long = "context", value_name = "KEY=VALUE")]
+    pub(crate) context: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct BranchKeyArgs {
+    #[command(flatten)]
+    pub(crate) store: KeystoreArgs,
+    /// The branch key id.
+    #[arg(long)]
+    pub(crate) branch_key_id: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DescribeArgs {
+    #[command(flatten)]
+    pub(crate) store: KeystoreArgs,
+    /// Also show this branch key's active version and custom context.
+    #[arg(long)]
+    pub(crate) branch_key_id: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -70,6 +133,22 @@ pub(crate) struct Keys {
     /// regions encrypted, and discovery decrypts through the replica in its region.
     #[arg(long)]
     pub(crate) mrk_aware: bool,
+    /// Wrap data keys with the hierarchical keyring under this branch key (with
+    /// --keystore-table).
+    #[arg(long)]
+    pub(crate) branch_key_id: Option<String>,
+    /// The branch key store's DynamoDB table.
+    #[arg(long)]
+    pub(crate) keystore_table: Option<String>,
+    /// The branch key store's logical name (default: the table name).
+    #[arg(long)]
+    pub(crate) keystore_logical_name: Option<String>,
+    /// The KMS key ARN protecting the branch keys (default: the key each item names).
+    #[arg(long, value_name = "KEY_ARN")]
+    pub(crate) keystore_kms_key: Option<String>,
+    /// How long a fetched branch key is used, in seconds.
+    #[arg(long, default_value_t = 600)]
+    pub(crate) branch_key_ttl: u64,
     /// A grant token sent with every KMS call. Repeatable.
     #[arg(long = "grant-token", value_name = "TOKEN")]
     pub(crate) grant_tokens: Vec<String>,

@@ -3,10 +3,12 @@
 use std::num::NonZeroU16;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use keyward::hierarchy::{DynamoDbKeyStore, HierarchicalKeyring, KmsConfiguration};
 use keyward::kms::{ClientSupplier as _, DiscoveryFilter, RegionalClients, multi};
 use keyward::materials::{
     Keyring, MultiKeyring, RawAesKeyring, RawRsaKeyring, RsaPadding, WrappingKey,
@@ -21,6 +23,9 @@ pub(crate) async fn keyring(keys: &Keys) -> Result<Arc<dyn Keyring>> {
     let mut keyrings: Vec<Arc<dyn Keyring>> = Vec::new();
     if !keys.kms.is_empty() || keys.kms_discovery {
         keyrings.extend(kms_keyrings(keys).await?);
+    }
+    if let Some(keyring) = hierarchical_keyring(keys).await? {
+        keyrings.push(keyring);
     }
     for spec in &keys.aes {
         let (name, path) = split_pair(spec, "--aes-key")?;
@@ -42,7 +47,8 @@ pub(crate) async fn keyring(keys: &Keys) -> Result<Arc<dyn Keyring>> {
     }
     match keyrings.len() {
         0 => bail!(
-            "no wrapping key: give --kms-key ARN, --kms-discovery, --aes-key NAME=PATH or --rsa-key NAME=PATH"
+            "no wrapping key: give --kms-key ARN, --kms-discovery, --branch-key-id with \
+             --keystore-table, --aes-key NAME=PATH or --rsa-key NAME=PATH"
         ),
         1 => Ok(keyrings.remove(0)),
         _ => Ok(Arc::new(MultiKeyring::from_keyrings(keyrings)?)),
@@ -87,8 +93,59 @@ async fn kms_keyrings(keys: &Keys) -> Result<Vec<Arc<dyn Keyring>>> {
     Ok(keyrings)
 }
 
+/// The hierarchical keyring of `--branch-key-id` and `--keystore-table`, if given.
+async fn hierarchical_keyring(keys: &Keys) -> Result<Option<Arc<dyn Keyring>>> {
+    let (Some(id), Some(table)) = (&keys.branch_key_id, &keys.keystore_table) else {
+        if keys.branch_key_id.is_some() || keys.keystore_table.is_some() {
+            bail!("the hierarchical keyring needs both --branch-key-id and --keystore-table");
+        }
+        return Ok(None);
+    };
+    let store = key_store(
+        table,
+        keys.keystore_logical_name.as_deref(),
+        keys.keystore_kms_key.as_deref(),
+        &keys.grant_tokens,
+        &keys.aws,
+    )
+    .await?;
+    let keyring = HierarchicalKeyring::builder(store, Duration::from_secs(keys.branch_key_ttl))
+        .branch_key_id(id)
+        .build()?;
+    Ok(Some(Arc::new(keyring)))
+}
+
+/// A DynamoDB branch key store with clients from the standard AWS configuration chain.
+pub(crate) async fn key_store(
+    table: &str,
+    logical_name: Option<&str>,
+    kms_key: Option<&str>,
+    grant_tokens: &[String],
+    aws: &AwsArgs,
+) -> Result<DynamoDbKeyStore> {
+    let sdk = sdk_config(aws).await;
+    let configuration = match kms_key {
+        Some(arn) => KmsConfiguration::KeyArn(arn.to_owned()),
+        None => KmsConfiguration::Discovery,
+    };
+    Ok(DynamoDbKeyStore::builder(
+        aws_sdk_dynamodb::Client::new(&sdk),
+        aws_sdk_kms::Client::new(&sdk),
+        table,
+        logical_name.unwrap_or(table),
+        configuration,
+    )
+    .grant_tokens(grant_tokens.iter().cloned())
+    .build()?)
+}
+
 /// The KMS configuration: the standard AWS chain, with the command line's overrides.
 pub(crate) async fn kms_config(aws: &AwsArgs) -> aws_sdk_kms::Config {
+    aws_sdk_kms::Config::from(&sdk_config(aws).await)
+}
+
+/// The standard AWS configuration chain, with the command line's overrides.
+async fn sdk_config(aws: &AwsArgs) -> aws_config::SdkConfig {
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
     if let Some(region) = &aws.region {
         loader = loader.region(aws_config::Region::new(region.clone()));
@@ -99,7 +156,7 @@ pub(crate) async fn kms_config(aws: &AwsArgs) -> aws_sdk_kms::Config {
     if let Some(url) = &aws.endpoint_url {
         loader = loader.endpoint_url(url);
     }
-    aws_sdk_kms::Config::from(&loader.load().await)
+    loader.load().await
 }
 
 /// The client settings shared by encrypt and decrypt.

@@ -26,7 +26,7 @@ fn endpoint() -> String {
 fn keyward(args: &[&str], dir: &Path) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_keyward"));
     command.args(args);
-    if matches!(args.first(), Some(&("encrypt" | "decrypt"))) {
+    if matches!(args.first(), Some(&("encrypt" | "decrypt"))) && !args.contains(&"--endpoint-url") {
         command.args(["--endpoint-url", &endpoint()]);
     }
     command
@@ -204,4 +204,114 @@ async fn a_kms_key_and_an_aes_key_together_and_cached_batches() {
             );
         }
     }
+}
+
+fn stdout(output: &Output) -> String {
+    ok(output);
+    String::from_utf8(output.stdout.clone())
+        .unwrap()
+        .trim()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn keystore_commands_and_hierarchical_wrapping_keys() {
+    let dir = workdir("cli-keystore");
+    let arn = create_key().await;
+    let table = format!("cli-{}", &arn[arn.len() - 12..]);
+    let store = ["--table", table.as_str(), "--kms-key", arn.as_str()];
+    let keystore = |command: &str, extra: &[&str]| {
+        let mut args = vec!["keystore", command];
+        args.extend(store);
+        args.extend(extra);
+        args.extend(["--endpoint-url", "ENDPOINT"]);
+        args.into_iter().map(str::to_owned).collect::<Vec<_>>()
+    };
+    let run = |args: Vec<String>| {
+        let endpoint = endpoint();
+        let args: Vec<&str> = args
+            .iter()
+            .map(|a| {
+                if a == "ENDPOINT" {
+                    endpoint.as_str()
+                } else {
+                    a.as_str()
+                }
+            })
+            .collect();
+        keyward(&args, &dir)
+    };
+    let table_arn = stdout(&run(keystore("create", &[])));
+    assert!(table_arn.ends_with(&table), "{table_arn}");
+    let id = stdout(&run(keystore(
+        "create-key",
+        &["--branch-key-id", "cli-tenant", "-c", "tenant=acme"],
+    )));
+    assert_eq!(id, "cli-tenant");
+    let described: serde_json::Value = serde_json::from_str(&stdout(&run(keystore(
+        "describe",
+        &["--branch-key-id", "cli-tenant"],
+    ))))
+    .unwrap();
+    assert_eq!(described["encryption_context"]["tenant"], "acme");
+    let first_version = described["active_version"].as_str().unwrap().to_owned();
+
+    let hierarchy = [
+        "--branch-key-id",
+        "cli-tenant",
+        "--keystore-table",
+        table.as_str(),
+        "--keystore-kms-key",
+        arn.as_str(),
+    ];
+    let mut encrypt = vec!["encrypt", "-i", "plain", "-o", "ct"];
+    encrypt.extend(hierarchy);
+    ok(&keyward(&encrypt, &dir));
+    ok(&run(keystore(
+        "version-key",
+        &["--branch-key-id", "cli-tenant"],
+    )));
+    let described: serde_json::Value = serde_json::from_str(&stdout(&run(keystore(
+        "describe",
+        &["--branch-key-id", "cli-tenant"],
+    ))))
+    .unwrap();
+    assert_ne!(described["active_version"].as_str().unwrap(), first_version);
+
+    // The old version still decrypts, with the configured key or with discovery.
+    for kms in [Some(arn.as_str()), None] {
+        let mut decrypt = vec![
+            "decrypt",
+            "-i",
+            "ct",
+            "-o",
+            "back",
+            "--branch-key-id",
+            "cli-tenant",
+            "--keystore-table",
+            table.as_str(),
+        ];
+        if let Some(kms) = kms {
+            decrypt.extend(["--keystore-kms-key", kms]);
+        }
+        ok(&keyward(&decrypt, &dir));
+        assert_eq!(
+            std::fs::read(dir.join("back")).unwrap(),
+            std::fs::read(dir.join("plain")).unwrap()
+        );
+    }
+    // Half a configuration is an error.
+    let half = keyward(
+        &[
+            "encrypt",
+            "-i",
+            "plain",
+            "-o",
+            "no",
+            "--branch-key-id",
+            "cli-tenant",
+        ],
+        &dir,
+    );
+    assert_eq!(half.status.code(), Some(1));
 }
