@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result, bail};
 use aws_sdk_kms::config::{BehaviorVersion, Credentials, Region};
 use keyward::cache::{CachingMaterialsManager, LocalCache};
+use keyward::hierarchy::{ContextKeySupplier, HierarchicalKeyring, KeyStore as _, MemoryKeyStore};
 use keyward::kms::{KmsCallCounter, KmsKeyring};
 use keyward::materials::{
     DataKey, DecryptionMaterials, EncryptedDataKey, EncryptionMaterials, Keyring, RawAesKeyring,
@@ -150,13 +151,69 @@ pub(crate) async fn run(megabytes: u64, kms_endpoint: Option<&str>) -> Result<()
             },
         );
     }
+    hierarchical(&context).await?;
     if let Some(endpoint) = kms_endpoint {
         kms_caching(endpoint, &context).await?;
     }
     Ok(())
 }
 
-/// Part 5: the same comparison over AWS KMS (a local server), counting `GenerateDataKey`
+/// Part 5: the hierarchical keyring over the in-memory key store: branch-key fetches against
+/// messages, two tenants, and a rotation.
+async fn hierarchical(context: &EncryptionContext) -> Result<()> {
+    let store = MemoryKeyStore::new("keyward-demo");
+    let acme = store
+        .create_key(
+            Some("acme-branch-key"),
+            &EncryptionContext::from([("tenant", "acme")]),
+        )
+        .await?;
+    let globex = store
+        .create_key(
+            Some("globex-branch-key"),
+            &EncryptionContext::from([("tenant", "globex")]),
+        )
+        .await?;
+    let supplier = ContextKeySupplier::new(
+        "tenant",
+        [("example", acme.as_str()), ("globex", globex.as_str())],
+    );
+    let keyring = HierarchicalKeyring::builder(store.clone(), Duration::from_secs(600))
+        .branch_key_id_supplier(supplier)
+        .build()?;
+    let client = Client::builder(keyward::materials::DefaultMaterialsManager::new(keyring))
+        .suite(AlgorithmSuite::Aes256GcmHkdfSha512Commit)
+        .build();
+    let globex_context = EncryptionContext::from([("tenant", "globex")]);
+    let message = vec![0x42; 1024];
+    let start = Instant::now();
+    let mut last = Vec::new();
+    for i in 0..HIERARCHY_MESSAGES {
+        let tenant = if i % 2 == 0 { context } else { &globex_context };
+        last = client.encrypt(&message, tenant).await?;
+    }
+    let rate = f64::from(HIERARCHY_MESSAGES) / start.elapsed().as_secs_f64();
+    println!(
+        "\n5. hierarchical keyring, in-memory branch key store (offline), two tenants chosen by a \
+         `tenant` context entry"
+    );
+    println!(
+        "   {HIERARCHY_MESSAGES} messages of 1 KiB: {} branch-key fetches, {rate:.0} messages/s",
+        store.active_reads()
+    );
+    store.version_key(&globex).await?;
+    let decrypted = client.decrypt_with_context(&last, &globex_context).await?;
+    assert_eq!(decrypted.plaintext(), message);
+    println!(
+        "   after rotating globex's branch key, its last message still decrypts ({} version fetch)",
+        store.version_reads()
+    );
+    Ok(())
+}
+
+const HIERARCHY_MESSAGES: u32 = 10_000;
+
+/// Part 6: the same comparison over AWS KMS (a local server), counting `GenerateDataKey`
 /// calls at the SDK client.
 async fn kms_caching(endpoint: &str, context: &EncryptionContext) -> Result<()> {
     let host = endpoint
@@ -183,7 +240,7 @@ async fn kms_caching(endpoint: &str, context: &EncryptionContext) -> Result<()> 
         .and_then(|metadata| metadata.arn())
         .context("CreateKey returned no key ARN")?
         .to_owned();
-    println!("\n5. AWS KMS at {endpoint}: {KMS_MESSAGES} messages of 1 KiB under {arn}");
+    println!("\n6. AWS KMS at {endpoint}: {KMS_MESSAGES} messages of 1 KiB under {arn}");
     let keyring = KmsKeyring::new(kms, &arn)?;
     let message = vec![0x42; 1024];
     for cached in [false, true] {
