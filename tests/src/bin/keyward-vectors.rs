@@ -187,6 +187,13 @@ Where moto differs from AWS KMS:
 | Grant tokens are accepted unchecked. | Tests show they are configured and sent; their effect needs AWS KMS. |
 | The encryption context is bound as the concatenation of sorted keys and values, so `{ab: c}` and `{a: bc}` collide. | Wrong-context tests change a value; the keyring passes the materials' context to KMS unchanged. |
 | It never answers with a wrong key id or a short plaintext. | An SDK interceptor in the tests rewrites moto's responses, to show the keyrings' checks of the response key id and the plaintext length. |
+
+The hierarchical keyring's DynamoDB branch key store runs against moto's DynamoDB and KMS
+(`tests/tests/hierarchy.rs`). Its items and their KMS encryption contexts are checked against
+the specification by the test itself (each `enc` is decrypted with KMS under a context the test
+builds from the item's attributes plus `tablename`), and a branch key written by hand the way
+the specification lays it out, as another implementation would write it, is read and used.
+The 11 `aws-kms-hierarchy` vectors (static branch keys) decrypt offline.
 ";
 
 /// `decrypt --manifest PATH` and `encrypt --manifest PATH --out DIR`.
