@@ -71,7 +71,7 @@ impl DiscoveryFilter {
 /// the caller's credentials can use; prefer a filter.
 #[derive(Clone)]
 pub struct KmsDiscoveryKeyring {
-    kms: Kms,
+    pub(crate) kms: Kms,
     filter: Option<DiscoveryFilter>,
 }
 

@@ -65,6 +65,25 @@ impl KmsKeyring {
     pub fn key_id(&self) -> &str {
         &self.key_id
     }
+
+    /// Calls `Decrypt` with the configured key for each `aws-kms` EDK whose provider info
+    /// `matches` (after failing on any malformed one).
+    pub(crate) async fn decrypt_matching(
+        &self,
+        materials: DecryptionMaterials,
+        encrypted_data_keys: &[EncryptedDataKey],
+        matches: impl Fn(&str) -> bool,
+    ) -> keyward_materials::Result<DecryptionMaterials> {
+        check_no_data_key(&materials)?;
+        let mut candidates = Vec::new();
+        for parsed in kms_edks(encrypted_data_keys) {
+            let (_, info, edk) = parsed?;
+            if matches(info) {
+                candidates.push((self.key_id.clone(), edk));
+            }
+        }
+        self.kms.unwrap_first(materials, candidates).await
+    }
 }
 
 #[async_trait]
@@ -81,15 +100,8 @@ impl Keyring for KmsKeyring {
         materials: DecryptionMaterials,
         encrypted_data_keys: &[EncryptedDataKey],
     ) -> keyward_materials::Result<DecryptionMaterials> {
-        check_no_data_key(&materials)?;
-        let mut candidates = Vec::new();
-        for parsed in kms_edks(encrypted_data_keys) {
-            let (_, info, edk) = parsed?;
-            if info == self.key_id {
-                candidates.push((self.key_id.clone(), edk));
-            }
-        }
-        self.kms.unwrap_first(materials, candidates).await
+        self.decrypt_matching(materials, encrypted_data_keys, |info| info == self.key_id)
+            .await
     }
 }
 

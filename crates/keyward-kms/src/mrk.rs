@@ -10,18 +10,18 @@ use async_trait::async_trait;
 use keyward_format::EncryptedDataKey;
 use keyward_materials::{DecryptionMaterials, EncryptionMaterials, Keyring};
 
-use crate::arn::{mrk_match_for_decrypt, validate_identifier};
-use crate::calls::{Kms, check_no_data_key, kms_edks};
-use crate::discovery::DiscoveryFilter;
+use crate::arn::mrk_match_for_decrypt;
+use crate::calls::{check_no_data_key, kms_edks};
+use crate::discovery::{DiscoveryFilter, KmsDiscoveryKeyring};
 use crate::error::Error;
+use crate::keyring::KmsKeyring;
 
 /// A strict keyring for one KMS key that, on decrypt, also accepts encrypted data keys of the
 /// same multi-Region key in other regions: `Decrypt` is then called on the configured
 /// replica. For a single-Region key it behaves as [`crate::KmsKeyring`].
 #[derive(Clone)]
 pub struct KmsMrkKeyring {
-    kms: Kms,
-    key_id: String,
+    strict: KmsKeyring,
 }
 
 impl KmsMrkKeyring {
@@ -31,28 +31,26 @@ impl KmsMrkKeyring {
     /// # Errors
     /// [`Error::InvalidKeyIdentifier`] for an empty identifier or a malformed ARN.
     pub fn new(client: aws_sdk_kms::Client, key_id: impl Into<String>) -> Result<Self, Error> {
-        let key_id = key_id.into();
-        validate_identifier(&key_id)?;
         Ok(Self {
-            kms: Kms::new(client),
-            key_id,
+            strict: KmsKeyring::new(client, key_id)?,
         })
     }
 
     /// Sends these grant tokens with every KMS call.
     #[must_use]
-    pub fn with_grant_tokens<I, S>(mut self, grant_tokens: I) -> Self
+    pub fn with_grant_tokens<I, S>(self, grant_tokens: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.kms.grant_tokens = grant_tokens.into_iter().map(Into::into).collect();
-        self
+        Self {
+            strict: self.strict.with_grant_tokens(grant_tokens),
+        }
     }
 
     /// The configured key identifier.
     pub fn key_id(&self) -> &str {
-        &self.key_id
+        self.strict.key_id()
     }
 }
 
@@ -62,7 +60,7 @@ impl Keyring for KmsMrkKeyring {
         &self,
         materials: EncryptionMaterials,
     ) -> keyward_materials::Result<EncryptionMaterials> {
-        self.kms.wrap(&self.key_id, materials).await
+        self.strict.on_encrypt(materials).await
     }
 
     async fn on_decrypt(
@@ -70,25 +68,17 @@ impl Keyring for KmsMrkKeyring {
         materials: DecryptionMaterials,
         encrypted_data_keys: &[EncryptedDataKey],
     ) -> keyward_materials::Result<DecryptionMaterials> {
-        check_no_data_key(&materials)?;
-        let mut candidates = Vec::new();
-        for parsed in kms_edks(encrypted_data_keys) {
-            let (_, info, edk) = parsed?;
-            if mrk_match_for_decrypt(&self.key_id, info) {
-                candidates.push((self.key_id.clone(), edk));
-            }
-        }
-        self.kms.unwrap_first(materials, candidates).await
+        self.strict
+            .decrypt_matching(materials, encrypted_data_keys, |info| {
+                mrk_match_for_decrypt(self.key_id(), info)
+            })
+            .await
     }
 }
 
 impl fmt::Debug for KmsMrkKeyring {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("KmsMrkKeyring")
-            .field("key_id", &self.key_id)
-            .field("client_region", &self.kms.region())
-            .field("grant_tokens", &self.kms.grant_tokens.len())
-            .finish()
+        f.debug_tuple("KmsMrkKeyring").field(&self.strict).finish()
     }
 }
 
@@ -96,9 +86,8 @@ impl fmt::Debug for KmsMrkKeyring {
 /// and multi-Region keys of any region through their replica in its own region.
 #[derive(Clone)]
 pub struct KmsMrkDiscoveryKeyring {
-    kms: Kms,
+    discovery: KmsDiscoveryKeyring,
     region: String,
-    filter: Option<DiscoveryFilter>,
 }
 
 impl KmsMrkDiscoveryKeyring {
@@ -109,36 +98,37 @@ impl KmsMrkDiscoveryKeyring {
     /// [`Error::RegionMismatch`] when the client's region differs, or it has none.
     pub fn new(client: aws_sdk_kms::Client, region: impl Into<String>) -> Result<Self, Error> {
         let region = region.into();
-        let kms = Kms::new(client);
-        if kms.region() != Some(region.as_str()) || region.is_empty() {
+        let discovery = KmsDiscoveryKeyring::new(client);
+        let client_region = discovery.kms.region();
+        if client_region != Some(region.as_str()) || region.is_empty() {
             return Err(Error::RegionMismatch {
                 keyring: region,
-                client: kms.region().map(str::to_owned),
+                client: client_region.map(str::to_owned),
             });
         }
-        Ok(Self {
-            kms,
-            region,
-            filter: None,
-        })
+        Ok(Self { discovery, region })
     }
 
     /// Decrypts only with keys the filter admits.
     #[must_use]
-    pub fn with_filter(mut self, filter: DiscoveryFilter) -> Self {
-        self.filter = Some(filter);
-        self
+    pub fn with_filter(self, filter: DiscoveryFilter) -> Self {
+        Self {
+            discovery: self.discovery.with_filter(filter),
+            ..self
+        }
     }
 
     /// Sends these grant tokens with every KMS call.
     #[must_use]
-    pub fn with_grant_tokens<I, S>(mut self, grant_tokens: I) -> Self
+    pub fn with_grant_tokens<I, S>(self, grant_tokens: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.kms.grant_tokens = grant_tokens.into_iter().map(Into::into).collect();
-        self
+        Self {
+            discovery: self.discovery.with_grant_tokens(grant_tokens),
+            ..self
+        }
     }
 
     /// The region.
@@ -151,11 +141,9 @@ impl KmsMrkDiscoveryKeyring {
 impl Keyring for KmsMrkDiscoveryKeyring {
     async fn on_encrypt(
         &self,
-        _materials: EncryptionMaterials,
+        materials: EncryptionMaterials,
     ) -> keyward_materials::Result<EncryptionMaterials> {
-        Err(keyward_materials::Error::OperationNotSupported(
-            "encrypt: an AWS KMS discovery keyring only decrypts",
-        ))
+        self.discovery.on_encrypt(materials).await
     }
 
     async fn on_decrypt(
@@ -168,8 +156,8 @@ impl Keyring for KmsMrkDiscoveryKeyring {
         for parsed in kms_edks(encrypted_data_keys) {
             let (arn, info, edk) = parsed?;
             if self
-                .filter
-                .as_ref()
+                .discovery
+                .filter()
                 .is_some_and(|filter| !filter.allows(&arn))
             {
                 continue;
@@ -180,7 +168,7 @@ impl Keyring for KmsMrkDiscoveryKeyring {
                 candidates.push((info.to_owned(), edk));
             }
         }
-        self.kms.unwrap_first(materials, candidates).await
+        self.discovery.kms.unwrap_first(materials, candidates).await
     }
 }
 
@@ -188,8 +176,7 @@ impl fmt::Debug for KmsMrkDiscoveryKeyring {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("KmsMrkDiscoveryKeyring")
             .field("region", &self.region)
-            .field("filter", &self.filter)
-            .field("grant_tokens", &self.kms.grant_tokens.len())
+            .field("discovery", &self.discovery)
             .finish()
     }
 }
