@@ -13,7 +13,6 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_kms::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_kms::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_kms::error::BoxError;
-use aws_sdk_kms::primitives::Blob;
 use keyward::cache::ManualClock;
 use keyward::hierarchy::{
     ContextKeySupplier, DynamoDbKeyStore, Error, HierarchicalKeyring, KeyStore, KmsConfiguration,
@@ -554,7 +553,6 @@ async fn a_branch_key_written_by_another_implementation_is_read() {
         client.decrypt(&message).await.unwrap().plaintext(),
         b"interop"
     );
-    let _ = Blob::new(Vec::new());
 }
 
 #[tokio::test]
