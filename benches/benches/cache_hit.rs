@@ -36,17 +36,17 @@ fn ids() -> Vec<CacheId> {
 
 /// A hit as the caching manager does it: look up, then count the message.
 fn local_hit(cache: &LocalCache, id: &CacheId) {
-    let limits = UsageLimits::new(u64::MAX, u64::MAX);
+    let limits = UsageLimits::new(Duration::MAX, u64::MAX, u64::MAX);
     match cache.get(id) {
-        Lookup::Hit(entry) => assert!(entry.try_use(1024, limits)),
+        Lookup::Hit(entry) => assert!(entry.try_use(cache.now(), 1024, limits)),
         _ => panic!("miss"),
     }
 }
 
 fn moka_hit(cache: &moka::sync::Cache<CacheId, Arc<Entry>>, id: &CacheId) {
-    let limits = UsageLimits::new(u64::MAX, u64::MAX);
+    let limits = UsageLimits::new(Duration::MAX, u64::MAX, u64::MAX);
     let entry = cache.get(id).expect("hit");
-    assert!(entry.try_use(1024, limits));
+    assert!(entry.try_use(Duration::ZERO, 1024, limits));
 }
 
 fn hits(c: &mut Criterion) {

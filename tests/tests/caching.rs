@@ -1,19 +1,55 @@
 //! Data-key caching through the `Client`, and the cache identifiers of the shipped SDKs.
 
+#![expect(clippy::unwrap_used, reason = "test fixtures stop at the first failure")]
+
 use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use keyward::cache::{CachingMaterialsManager, LocalCache, cache_id};
-use keyward::format::{AlgorithmSuite, EncryptedDataKey, Header};
-use keyward::materials::{RawAesKeyring, WrappingKey};
+use keyward::cache::{
+    CacheId, CacheIdFormula, CacheStats, CachingMaterialsManager, Entry, FillPolicy, LocalCache,
+    Lookup, MaterialsCache,
+};
+use keyward::format::{AlgorithmSuite, CommitmentPolicy, EncryptedDataKey, Header};
+use keyward::materials::{
+    DecryptionRequest, EncryptionRequest, MaterialsManager, RawAesKeyring,
+    RequiredContextMaterialsManager, WrappingKey,
+};
 use keyward::{Client, EncryptionContext};
 use keyward_tests::vectors::default_root;
 use serde_json::Value;
 
-#[test]
-fn legacy_cache_ids_match_the_shipped_sdks() {
+/// A cache that stores nothing and records the identifier of every lookup.
+#[derive(Debug, Default)]
+struct RecordingCache {
+    gets: Mutex<Vec<CacheId>>,
+}
+
+impl MaterialsCache for RecordingCache {
+    fn get(&self, id: &CacheId) -> Lookup {
+        self.gets.lock().unwrap().push(*id);
+        Lookup::Fill
+    }
+    fn put(&self, _: CacheId, _: Entry) {}
+    fn delete(&self, _: &CacheId) {}
+    fn retire(&self, _: &CacheId, _: &Arc<Entry>) {}
+    fn now(&self) -> Duration {
+        Duration::ZERO
+    }
+    fn fill_policy(&self) -> FillPolicy {
+        FillPolicy::Independent
+    }
+    fn stats(&self) -> CacheStats {
+        CacheStats::default()
+    }
+}
+
+/// The caching manager with the legacy formula computes the identifiers of the Python, Java,
+/// C and JavaScript SDKs: the six published known answers, observed at the cache.
+#[tokio::test]
+async fn legacy_cache_ids_match_the_shipped_sdks() {
     let path = default_root().join("known-answer/caching-cmm-legacy-cache-ids.json");
     let file: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let partition = file["partition_name_utf8"].as_str().unwrap();
@@ -29,14 +65,34 @@ fn legacy_cache_ids_match_the_shipped_sdks() {
             .as_str()
             .map(|s| AlgorithmSuite::from_id(u16::from_str_radix(s, 16).unwrap()).unwrap())
     };
+    let cache = Arc::new(RecordingCache::default());
+    let keyring = RawAesKeyring::new("kat", "key", WrappingKey::new(vec![9; 32])).unwrap();
+    let manager =
+        CachingMaterialsManager::with_keyring(keyring, cache.clone(), Duration::from_secs(60))
+            .partition(partition)
+            .formula(CacheIdFormula::Legacy)
+            .build()
+            .unwrap();
+    let observed = |cache: &RecordingCache| {
+        BASE64.encode(cache.gets.lock().unwrap().pop().unwrap().as_bytes())
+    };
     let mut checked = 0;
     for case in file["encrypt_ids"].as_array().unwrap() {
-        let id = cache_id::legacy::encrypt_id(
-            partition,
-            suite(&case["algorithm_suite_id"]),
-            &context(case["encryption_context"].as_str().unwrap()),
+        let suite = suite(&case["algorithm_suite_id"]);
+        // The policy that allows the named suite (0x0378 needs forbid); without a suite, the
+        // default policy, whose choice the legacy identifier assumes.
+        let policy = match suite {
+            Some(_) => CommitmentPolicy::ForbidEncryptAllowDecrypt,
+            None => CommitmentPolicy::RequireEncryptRequireDecrypt,
+        };
+        let mut request = EncryptionRequest::new(
+            context(case["encryption_context"].as_str().unwrap()),
+            policy,
         );
-        assert_eq!(BASE64.encode(id), case["id"].as_str().unwrap(), "{case}");
+        request.suite = suite;
+        request.max_plaintext_length = Some(1);
+        manager.get_encryption_materials(request).await.unwrap();
+        assert_eq!(observed(&cache), case["id"].as_str().unwrap(), "{case}");
         checked += 1;
     }
     for case in file["decrypt_ids"].as_array().unwrap() {
@@ -58,53 +114,18 @@ fn legacy_cache_ids_match_the_shipped_sdks() {
                 .unwrap()
             })
             .collect();
-        let id = cache_id::legacy::decrypt_id(
-            partition,
+        let request = DecryptionRequest::new(
             suite(&case["algorithm_suite_id"]).unwrap(),
-            &edks,
-            &context(case["encryption_context"].as_str().unwrap()),
+            CommitmentPolicy::RequireEncryptAllowDecrypt,
+            edks,
+            context(case["encryption_context"].as_str().unwrap()),
         );
-        assert_eq!(BASE64.encode(id), case["id"].as_str().unwrap(), "{case}");
+        // No keyring can open these EDKs: the lookup happened before the underlying call.
+        assert!(manager.decrypt_materials(request).await.is_err());
+        assert_eq!(observed(&cache), case["id"].as_str().unwrap(), "{case}");
         checked += 1;
     }
     assert_eq!(checked, 6);
-}
-
-#[test]
-fn current_ids_separate_operations_partitions_suites_and_contexts() {
-    let context = EncryptionContext::from([("a", "b")]);
-    let edk = EncryptedDataKey::new("p", b"i".to_vec(), b"c".to_vec()).unwrap();
-    let suite = AlgorithmSuite::Aes256GcmHkdfSha512Commit;
-    let ids = [
-        cache_id::encrypt_id(b"p1", None, &context),
-        cache_id::encrypt_id(b"p1", Some(suite), &context),
-        cache_id::encrypt_id(b"p2", None, &context),
-        cache_id::encrypt_id(b"p1", None, &EncryptionContext::new()),
-        cache_id::decrypt_id(b"p1", suite, std::slice::from_ref(&edk), &context, None),
-        cache_id::decrypt_id(
-            b"p1",
-            suite,
-            std::slice::from_ref(&edk),
-            &context,
-            Some(&EncryptionContext::from([("x", "y")])),
-        ),
-        cache_id::decrypt_id(
-            b"p1",
-            AlgorithmSuite::Aes256GcmHkdfSha512CommitEcdsaP384,
-            std::slice::from_ref(&edk),
-            &context,
-            None,
-        ),
-    ];
-    let unique: HashSet<_> = ids.iter().map(|id| *id.as_bytes()).collect();
-    assert_eq!(unique.len(), ids.len());
-    assert_eq!(
-        cache_id::encrypt_id(b"p1", None, &context),
-        ids[0],
-        "deterministic"
-    );
-    let twice = cache_id::decrypt_id(b"p1", suite, &[edk.clone(), edk.clone()], &context, None);
-    assert_ne!(twice, ids[4]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -131,12 +152,150 @@ async fn the_client_reuses_data_keys_within_the_limits() {
     let stats = manager.stats();
     assert_eq!(wrapped_keys.len(), 10, "100 messages at 10 per data key");
     // 10 encrypt misses, and one decrypt miss per distinct data key.
-    assert_eq!(stats.underlying_calls, 20);
+    assert_eq!(stats.underlying_calls(), 20);
+    assert_eq!(
+        (
+            stats.encrypt.underlying_calls,
+            stats.decrypt.underlying_calls
+        ),
+        (10, 10)
+    );
     // Streams of unknown length are never cached.
     let mut out = Vec::new();
     client
         .encrypt_stream(&b"stream"[..], &mut out, &context, None)
         .await
         .unwrap();
-    assert_eq!(manager.stats().bypassed_unknown_length, 1);
+    assert_eq!(manager.stats().encrypt.bypassed_unknown_length, 1);
+}
+
+fn shared_manager() -> CachingMaterialsManager {
+    let keyring = RawAesKeyring::new("caching", "key", WrappingKey::new(vec![3; 32])).unwrap();
+    CachingMaterialsManager::with_keyring(keyring, LocalCache::new(10), Duration::from_secs(60))
+        .build()
+        .unwrap()
+}
+
+/// The pairs a message stores, without the signing suite's public key.
+fn stored_context(message: &[u8]) -> EncryptionContext {
+    Header::from_bytes(message, None)
+        .unwrap()
+        .0
+        .encryption_context()
+        .iter()
+        .filter(|(key, _)| *key != EncryptionContext::PUBLIC_KEY)
+        .collect()
+}
+
+fn wrapped_key(message: &[u8]) -> Vec<u8> {
+    Header::from_bytes(message, None)
+        .unwrap()
+        .0
+        .encrypted_data_keys()[0]
+        .ciphertext()
+        .to_vec()
+}
+
+/// Two clients share one caching manager; one of them requires the `tenant` key (a
+/// required-context manager above the shared one). Whichever encrypts first, each message is
+/// written the way its own client intends.
+#[tokio::test]
+async fn clients_that_differ_in_required_keys_never_share_materials() {
+    let context = EncryptionContext::from([("tenant", "acme"), ("purpose", "report")]);
+    for required_first in [true, false] {
+        let manager = shared_manager();
+        let requiring = Client::builder(RequiredContextMaterialsManager::new(
+            ["tenant"],
+            manager.clone(),
+        ))
+        .build();
+        let plain = Client::builder(manager.clone()).build();
+        let (required, stored) = if required_first {
+            let required = requiring.encrypt(b"a", &context).await.unwrap();
+            (required, plain.encrypt(b"b", &context).await.unwrap())
+        } else {
+            let stored = plain.encrypt(b"b", &context).await.unwrap();
+            (requiring.encrypt(b"a", &context).await.unwrap(), stored)
+        };
+        assert_ne!(wrapped_key(&required), wrapped_key(&stored));
+        assert_eq!(stored_context(&stored), context, "every pair stored");
+        assert_eq!(plain.decrypt(&stored).await.unwrap().plaintext(), b"b");
+        assert_eq!(
+            stored_context(&required),
+            EncryptionContext::from([("purpose", "report")]),
+            "the required pair is authenticated, not stored"
+        );
+        assert!(plain.decrypt(&required).await.is_err());
+        let decrypted = requiring
+            .decrypt_with_context(&required, &EncryptionContext::from([("tenant", "acme")]))
+            .await
+            .unwrap();
+        assert_eq!(decrypted.plaintext(), b"a");
+        // Each client's second message reuses its own entry.
+        assert_eq!(
+            wrapped_key(&requiring.encrypt(b"c", &context).await.unwrap()),
+            wrapped_key(&required)
+        );
+        assert_eq!(
+            wrapped_key(&plain.encrypt(b"d", &context).await.unwrap()),
+            wrapped_key(&stored)
+        );
+        assert_eq!(manager.stats().encrypt.underlying_calls, 2);
+    }
+}
+
+/// Two clients with different commitment policies and no suite share one manager: each gets
+/// its policy's default suite, whichever encrypts first.
+#[tokio::test]
+async fn clients_with_different_commitment_policies_never_share_materials() {
+    let context = EncryptionContext::from([("purpose", "policy")]);
+    for forbid_first in [true, false] {
+        let manager = shared_manager();
+        let forbid = Client::builder(manager.clone())
+            .commitment_policy(CommitmentPolicy::ForbidEncryptAllowDecrypt)
+            .build();
+        let require = Client::builder(manager.clone()).build();
+        let (a, b) = if forbid_first {
+            let a = forbid.encrypt(b"a", &context).await.unwrap();
+            (a, require.encrypt(b"b", &context).await.unwrap())
+        } else {
+            let b = require.encrypt(b"b", &context).await.unwrap();
+            (forbid.encrypt(b"a", &context).await.unwrap(), b)
+        };
+        let suite = |message: &[u8]| Header::from_bytes(message, None).unwrap().0.suite();
+        assert_eq!(suite(&a), AlgorithmSuite::Aes256GcmHkdfSha384EcdsaP384);
+        assert_eq!(
+            suite(&b),
+            AlgorithmSuite::Aes256GcmHkdfSha512CommitEcdsaP384
+        );
+        assert_eq!(forbid.decrypt(&a).await.unwrap().plaintext(), b"a");
+        assert_eq!(require.decrypt(&b).await.unwrap().plaintext(), b"b");
+    }
+}
+
+/// A suite the request's policy forbids is refused even when another request cached materials
+/// for it.
+#[tokio::test]
+async fn a_forbidden_suite_is_refused_even_when_cached() {
+    let manager = shared_manager();
+    let suite = AlgorithmSuite::Aes256GcmHkdfSha512Commit;
+    let request = |policy| {
+        let mut request = EncryptionRequest::new(EncryptionContext::new(), policy);
+        request.suite = Some(suite);
+        request.max_plaintext_length = Some(1);
+        request
+    };
+    manager
+        .get_encryption_materials(request(CommitmentPolicy::RequireEncryptAllowDecrypt))
+        .await
+        .unwrap();
+    let refused = manager
+        .get_encryption_materials(request(CommitmentPolicy::ForbidEncryptAllowDecrypt))
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        refused,
+        keyward::materials::Error::CommitmentPolicy { .. }
+    ));
+    assert_eq!(manager.stats().encrypt.hits, 0);
 }

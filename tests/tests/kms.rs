@@ -499,7 +499,7 @@ async fn caching_over_kms_makes_one_generate_data_key_call_per_100_messages() {
     }
     assert_eq!(counter.generate_data_key(), 100);
     assert_eq!(counter.total() - created, 100);
-    assert_eq!(manager.stats().misses, 100);
+    assert_eq!(manager.stats().encrypt.misses, 100);
 
     let decryptor = Client::new(KmsDiscoveryKeyring::new(client.clone()));
     for ciphertext in &sample {

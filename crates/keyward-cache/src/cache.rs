@@ -4,35 +4,72 @@
 
 use core::fmt;
 use core::time::Duration;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::collections::HashMap;
+use std::sync::{Arc, PoisonError};
 
 use keyward_materials::Materials;
 
-/// A cache entry's identifier: a SHA-384 digest (see [`crate::cache_id`]).
+use crate::sync::{AtomicU64, Mutex, MutexGuard, Ordering};
+
+/// A cache entry's identifier: a SHA-384 digest, or a SHA-512 one for the legacy formula
+/// (see [`CacheIdFormula`]).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct CacheId([u8; 48]);
+pub struct CacheId {
+    bytes: [u8; 64],
+    len: u8,
+}
 
 impl CacheId {
-    /// Wraps a digest.
+    /// Wraps a SHA-384 digest.
     pub const fn new(digest: [u8; 48]) -> Self {
-        Self(digest)
+        let mut bytes = [0u8; 64];
+        let mut i = 0;
+        while i < 48 {
+            bytes[i] = digest[i];
+            i += 1;
+        }
+        Self { bytes, len: 48 }
     }
 
-    /// The digest bytes.
-    pub fn as_bytes(&self) -> &[u8; 48] {
-        &self.0
+    /// Wraps a SHA-512 digest (the legacy formula).
+    pub const fn new_legacy(digest: [u8; 64]) -> Self {
+        Self {
+            bytes: digest,
+            len: 64,
+        }
+    }
+
+    /// The digest bytes: 48, or 64 for a legacy identifier.
+    pub fn as_bytes(&self) -> &[u8] {
+        self.bytes
+            .get(..usize::from(self.len))
+            .unwrap_or(&self.bytes)
     }
 }
 
 impl fmt::Debug for CacheId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "CacheId(")?;
-        for byte in self.0.iter().take(8) {
+        for byte in self.bytes.iter().take(8) {
             write!(f, "{byte:02x}")?;
         }
         write!(f, "…)")
     }
+}
+
+/// Which formula a caching manager computes its entry identifiers with. Identifiers never
+/// leave the process, so the choice has no effect on messages; it matters only when a cache's
+/// identifiers are compared with another implementation's.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CacheIdFormula {
+    /// The current specification's SHA-384 layout, shared with the hierarchical keyring so
+    /// that one cache can serve both (spec: framework/caching-cmm.md, version 0.4.0).
+    #[default]
+    Current,
+    /// The SHA-512 formula of the Python, Java, C and JavaScript SDKs and of the MPL's caching
+    /// manager and its keyring test vectors (spec version 0.3.0).
+    Legacy,
 }
 
 /// How many messages and bytes an entry's materials have protected.
@@ -52,10 +89,15 @@ impl Usage {
     }
 }
 
-/// The most one entry may protect.
+/// The most one entry may protect, as one caching manager allows.
+///
+/// Several managers may share an entry (one cache, one partition): the entry then obeys the
+/// tightest limits of every manager that has used it (see [`Entry::try_use`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct UsageLimits {
+    /// The longest time after its creation the entry may be used.
+    pub max_age: Duration,
     /// Messages.
     pub max_messages: u64,
     /// Plaintext bytes.
@@ -64,22 +106,40 @@ pub struct UsageLimits {
 
 impl UsageLimits {
     /// Limits.
-    pub const fn new(max_messages: u64, max_bytes: u64) -> Self {
+    pub const fn new(max_age: Duration, max_messages: u64, max_bytes: u64) -> Self {
         Self {
+            max_age,
             max_messages,
             max_bytes,
         }
     }
+
+    /// The tighter of two limits, field by field.
+    #[must_use]
+    pub fn tightest(self, other: Self) -> Self {
+        Self {
+            max_age: self.max_age.min(other.max_age),
+            max_messages: self.max_messages.min(other.max_messages),
+            max_bytes: self.max_bytes.min(other.max_bytes),
+        }
+    }
 }
 
-/// Cached materials with their creation and expiry times and their usage.
+/// Cached materials with their creation and expiry times, their usage, and the tightest
+/// limits of every user so far.
 ///
 /// Materials hold their keys in `Arc`s: a hit clones pointers, never key bytes.
 pub struct Entry {
     materials: Materials,
     created: Duration,
     expires: Duration,
-    usage: Mutex<Usage>,
+    state: Mutex<UseState>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct UseState {
+    usage: Usage,
+    limits: Option<UsageLimits>,
 }
 
 impl Entry {
@@ -89,8 +149,20 @@ impl Entry {
             materials,
             created,
             expires,
-            usage: Mutex::new(usage),
+            state: Mutex::new(UseState {
+                usage,
+                limits: None,
+            }),
         }
+    }
+
+    /// The same entry, bound from the start to `limits` (its creator's).
+    #[must_use]
+    pub fn with_limits(self, limits: UsageLimits) -> Self {
+        let mut state = self.lock();
+        state.limits = Some(limits);
+        drop(state);
+        self
     }
 
     /// The materials.
@@ -110,38 +182,75 @@ impl Entry {
 
     /// The usage so far.
     pub fn usage(&self) -> Usage {
-        *self.usage.lock().unwrap_or_else(PoisonError::into_inner)
+        self.lock().usage
     }
 
-    /// The one check-and-increment of the usage thresholds: counts one more message of `bytes`
-    /// bytes if, and only if, the entry then stays within `limits`. Atomic: however many
-    /// callers race, no entry ever exceeds its limits.
+    /// The tightest limits of every user so far (`None` until one states its limits).
+    pub fn limits(&self) -> Option<UsageLimits> {
+        self.lock().limits
+    }
+
+    /// The one check-and-increment of the usage thresholds: at time `now`, counts one more
+    /// message of `bytes` bytes if, and only if, the entry then stays within `limits` and
+    /// within the limits of every earlier user, whose tightest limits it then keeps. Atomic:
+    /// however many callers race, no entry ever exceeds the limits of any manager that used
+    /// it, in messages, bytes or age.
     ///
     /// # Security
     /// This is the only place where an entry's usage grows; the caching manager calls it on
-    /// every hit before handing the materials out.
-    pub fn try_use(&self, bytes: u64, limits: UsageLimits) -> bool {
-        let mut usage = self.usage.lock().unwrap_or_else(PoisonError::into_inner);
-        let messages = usage.messages.saturating_add(1);
-        let total = usage.bytes.saturating_add(bytes);
+    /// every encrypt hit before handing the materials out.
+    pub fn try_use(&self, now: Duration, bytes: u64, limits: UsageLimits) -> bool {
+        let mut state = self.lock();
+        let limits = state.limits.map_or(limits, |held| held.tightest(limits));
+        if now.saturating_sub(self.created) > limits.max_age {
+            return false;
+        }
+        let messages = state.usage.messages.saturating_add(1);
+        let total = state.usage.bytes.saturating_add(bytes);
         if messages > limits.max_messages || total > limits.max_bytes {
             return false;
         }
-        *usage = Usage {
-            messages,
-            bytes: total,
+        *state = UseState {
+            usage: Usage {
+                messages,
+                bytes: total,
+            },
+            limits: Some(limits),
         };
         true
+    }
+
+    /// The age check of a decrypt hit: whether the entry, at time `now`, is within `max_age`
+    /// and within the age limit of every earlier user, whose tightest age it then keeps.
+    pub fn try_reuse(&self, now: Duration, max_age: Duration) -> bool {
+        let mut state = self.lock();
+        let max_age = state
+            .limits
+            .map_or(max_age, |held| held.max_age.min(max_age));
+        if now.saturating_sub(self.created) > max_age {
+            return false;
+        }
+        let held = state
+            .limits
+            .unwrap_or(UsageLimits::new(max_age, u64::MAX, u64::MAX));
+        state.limits = Some(UsageLimits { max_age, ..held });
+        true
+    }
+
+    fn lock(&self) -> MutexGuard<'_, UseState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
 impl fmt::Debug for Entry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = *self.lock();
         f.debug_struct("Entry")
             .field("materials", &self.materials)
             .field("created", &self.created)
             .field("expires", &self.expires)
-            .field("usage", &self.usage())
+            .field("usage", &state.usage)
+            .field("limits", &state.limits)
             .finish()
     }
 }
@@ -159,22 +268,98 @@ pub enum Lookup {
 }
 
 /// How callers of a cache should coordinate their fetches on a miss.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 #[non_exhaustive]
 pub enum FillPolicy {
     /// The cache stores nothing: every caller fetches for itself.
     Independent,
-    /// The caller makes sure only one fetch per entry is under way (the caching manager keeps
-    /// a lock per identifier).
-    SingleFlight,
+    /// One fetch per identifier at a time, through these locks. They belong to the cache, so
+    /// every caller of the cache (several managers, keyrings) shares them.
+    SingleFlight(FillLocks),
     /// The cache answers [`Lookup::Wait`] itself; waiters look again every `sleep` and give up
-    /// after `in_flight_ttl`.
+    /// after `in_flight_ttl`. Within `grace_period` of its expiry an entry is refreshed early.
     Coordinated {
         /// Pause between looks.
         sleep: Duration,
         /// The longest a caller waits.
         in_flight_ttl: Duration,
+        /// How long before its expiry an entry is refreshed.
+        grace_period: Duration,
     },
+}
+
+/// Per-identifier fetch locks, for caches whose callers keep to one fetch per entry at a time
+/// ([`FillPolicy::SingleFlight`]). Cheap to clone: clones share the locks.
+#[derive(Clone, Debug, Default)]
+pub struct FillLocks {
+    locks: Arc<Mutex<HashMap<CacheId, Arc<tokio::sync::Mutex<()>>>>>,
+}
+
+impl FillLocks {
+    /// No locks yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Waits for the fetch lock of `id`; the lock is released when the guard drops.
+    pub async fn lock(&self, id: &CacheId) -> FillGuard {
+        let lock = {
+            let mut locks = self.locks.lock().unwrap_or_else(PoisonError::into_inner);
+            locks.entry(*id).or_default().clone()
+        };
+        let guard = lock.clone().lock_owned().await;
+        FillGuard {
+            locks: self.clone(),
+            id: *id,
+            lock,
+            guard: Some(guard),
+        }
+    }
+
+    /// How many identifiers have a lock (held or awaited) now.
+    pub fn len(&self) -> usize {
+        self.locks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+
+    /// Whether no identifier has a lock now.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Holds the fetch lock of one identifier; on drop releases it, and removes it from the map
+/// when no other caller holds or awaits it.
+pub struct FillGuard {
+    locks: FillLocks,
+    id: CacheId,
+    lock: Arc<tokio::sync::Mutex<()>>,
+    guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl Drop for FillGuard {
+    fn drop(&mut self) {
+        let mut locks = self
+            .locks
+            .locks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        // Release first: the owned guard holds a reference to the lock. Then the map and this
+        // guard's `lock` are the only two references when no other caller holds or awaits it;
+        // a new caller takes its reference under the map's mutex, which is held here.
+        self.guard = None;
+        if Arc::strong_count(&self.lock) <= 2 {
+            locks.remove(&self.id);
+        }
+    }
+}
+
+impl fmt::Debug for FillGuard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FillGuard").field("id", &self.id).finish()
+    }
 }
 
 /// A cache of cryptographic materials. Synchronous and in memory; callers that must wait do

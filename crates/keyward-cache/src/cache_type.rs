@@ -63,12 +63,13 @@ impl CacheType {
                         reason: "must be at least 1",
                     });
                 }
-                Arc::new(StormTrackingCache::with_clock(
-                    StormSettings::new(entry_capacity),
-                    clock,
-                )?)
+                Arc::new(
+                    StormTrackingCache::builder(StormSettings::new(entry_capacity))
+                        .clock(clock)
+                        .build()?,
+                )
             }
-            Self::No => Arc::new(NullCache::new()),
+            Self::No => Arc::new(NullCache::builder().clock(clock).build()),
             Self::SingleThreaded {
                 entry_capacity,
                 entry_pruning_tail_size,
@@ -83,7 +84,13 @@ impl CacheType {
                     .build(),
             ),
             Self::StormTracking(settings) => {
-                Arc::new(StormTrackingCache::with_clock(settings, clock)?)
+                if settings.capacity() == 0 {
+                    return Err(Error::InvalidSetting {
+                        setting: "entry capacity",
+                        reason: "must be at least 1",
+                    });
+                }
+                Arc::new(StormTrackingCache::builder(settings).clock(clock).build()?)
             }
             Self::Shared(cache) => cache,
         })

@@ -6,7 +6,6 @@
 use core::fmt;
 use core::time::Duration;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
 use keyward_materials::{
@@ -14,10 +13,13 @@ use keyward_materials::{
     EncryptionRequest, Keyring, Materials, MaterialsManager,
 };
 
-use crate::cache::{CacheId, Entry, MaterialsCache, Usage, UsageLimits};
-use crate::cache_id;
+use crate::cache::{
+    CacheId, CacheIdFormula, Entry, FillPolicy, MaterialsCache, Usage, UsageLimits,
+};
+use crate::cache_id::{self, DecryptKey, EncryptKey};
 use crate::error::{Error, Result};
 use crate::fill::CacheFiller;
+use crate::sync::{AtomicU64, Ordering};
 
 /// The default and largest message limit: 2^32 messages per data key.
 pub const DEFAULT_MAX_MESSAGES: u64 = 1 << 32;
@@ -28,13 +30,19 @@ pub const DEFAULT_MAX_BYTES: u64 = i64::MAX as u64;
 /// message and byte limits per data key, and asks the underlying manager only on a miss.
 ///
 /// - Encrypt is cached only when the plaintext length is known, the suite has a key
-///   derivation, and the plaintext alone is below the byte limit. Entries are selected by
-///   partition, requested suite and the exact encryption context.
+///   derivation, and the plaintext alone is within the byte limit.
+/// - Two requests share an entry only when a conforming manager could answer both with the
+///   same materials: entries are selected by partition, requested suite, the exact encryption
+///   context, and (beyond the specification's identifier, see docs/caching.md) the required
+///   encryption context keys, the reproduced context, and the commitment policy's choice of
+///   suite when none is requested. A suite the request's policy forbids is refused before any
+///   lookup.
 /// - Every hit counts its message and bytes through one atomic check-and-increment
 ///   ([`Entry::try_use`]): under any concurrency no data key protects more messages or bytes
-///   than allowed, and none is used after its maximum age.
-/// - Decrypt entries are selected by partition, suite, encrypted data keys and context, and
-///   never collide with encrypt entries.
+///   than allowed, and none is used after its maximum age. Managers that share entries (one
+///   cache and one partition) hold each entry to the tightest limits of all of them.
+/// - Decrypt entries are selected by partition, suite, encrypted data keys, context and
+///   reproduced context, and never collide with encrypt entries.
 ///
 /// Cheap to clone: clones share the cache, the statistics and the underlying manager.
 #[derive(Clone)]
@@ -45,10 +53,11 @@ pub struct CachingMaterialsManager {
 struct Inner {
     underlying: Arc<dyn MaterialsManager>,
     filler: CacheFiller,
-    max_age: Duration,
     limits: UsageLimits,
     partition: String,
-    counters: ManagerCounters,
+    formula: CacheIdFormula,
+    encrypt: OperationCounters,
+    decrypt: OperationCounters,
 }
 
 /// Builds a [`CachingMaterialsManager`].
@@ -60,6 +69,7 @@ pub struct CachingMaterialsManagerBuilder {
     max_messages: u64,
     max_bytes: u64,
     partition: Option<String>,
+    formula: CacheIdFormula,
 }
 
 impl CachingMaterialsManager {
@@ -77,6 +87,7 @@ impl CachingMaterialsManager {
             max_messages: DEFAULT_MAX_MESSAGES,
             max_bytes: DEFAULT_MAX_BYTES,
             partition: None,
+            formula: CacheIdFormula::Current,
         }
     }
 
@@ -94,9 +105,17 @@ impl CachingMaterialsManager {
         &self.inner.partition
     }
 
-    /// What the manager has done so far.
+    /// The limits this manager holds every data key to.
+    pub fn limits(&self) -> UsageLimits {
+        self.inner.limits
+    }
+
+    /// What the manager has done so far, per operation.
     pub fn stats(&self) -> ManagerStats {
-        self.inner.counters.snapshot()
+        ManagerStats {
+            encrypt: self.inner.encrypt.snapshot(),
+            decrypt: self.inner.decrypt.snapshot(),
+        }
     }
 
     /// The cache.
@@ -110,27 +129,30 @@ impl CachingMaterialsManager {
         request: EncryptionRequest,
     ) -> keyward_materials::Result<EncryptionMaterials> {
         count(counter);
-        count(&self.inner.counters.underlying_calls);
+        count(&self.inner.encrypt.underlying_calls);
         self.inner
             .underlying
             .get_encryption_materials(request)
             .await
     }
 
-    fn within_age(&self, entry: &Entry) -> bool {
-        self.inner
-            .filler
-            .cache()
-            .now()
-            .saturating_sub(entry.created())
-            <= self.inner.max_age
+    async fn bypass_decrypt(
+        &self,
+        counter: &AtomicU64,
+        request: DecryptionRequest,
+    ) -> keyward_materials::Result<DecryptionMaterials> {
+        count(counter);
+        count(&self.inner.decrypt.underlying_calls);
+        self.inner.underlying.decrypt_materials(request).await
     }
 
     fn put(&self, id: CacheId, materials: Materials, usage: Usage) {
-        let now = self.inner.filler.cache().now();
-        self.inner.filler.cache().put(
+        let cache = self.inner.filler.cache();
+        let now = cache.now();
+        let expires = now.saturating_add(self.inner.limits.max_age);
+        cache.put(
             id,
-            Entry::new(materials, now, now + self.inner.max_age, usage),
+            Entry::new(materials, now, expires, usage).with_limits(self.inner.limits),
         );
     }
 }
@@ -141,7 +163,15 @@ impl MaterialsManager for CachingMaterialsManager {
         &self,
         request: EncryptionRequest,
     ) -> keyward_materials::Result<EncryptionMaterials> {
-        let counters = &self.inner.counters;
+        let counters = &self.inner.encrypt;
+        let policy = request.commitment_policy;
+        if let Some(suite) = request.suite
+            && !policy.allows_encrypt(suite)
+        {
+            // spec: framework/default-cmm.md: the request's policy decides, whatever the
+            // cache holds.
+            return Err(keyward_materials::Error::CommitmentPolicy { policy, suite });
+        }
         let Some(length) = request.max_plaintext_length else {
             return self
                 .bypass_encrypt(&counters.bypassed_unknown_length, request)
@@ -152,23 +182,32 @@ impl MaterialsManager for CachingMaterialsManager {
                 .bypass_encrypt(&counters.bypassed_no_kdf, request)
                 .await;
         }
-        if length >= self.inner.limits.max_bytes {
+        let limits = self.inner.limits;
+        if length > limits.max_bytes {
             return self
                 .bypass_encrypt(&counters.bypassed_too_large, request)
                 .await;
         }
-        let id = cache_id::encrypt_id(
-            self.inner.partition.as_bytes(),
-            request.suite,
-            &request.encryption_context,
-        );
-        let limits = self.inner.limits;
+        let key = EncryptKey {
+            suite: request.suite,
+            policy,
+            context: &request.encryption_context,
+            required_keys: &request.required_encryption_context_keys,
+        };
+        let Some(id) =
+            cache_id::encrypt_id(self.inner.formula, self.inner.partition.as_bytes(), key)
+        else {
+            return self
+                .bypass_encrypt(&counters.bypassed_too_large, request)
+                .await;
+        };
+        let cache = self.inner.filler.cache();
         let usable = |entry: &Arc<Entry>| match entry.materials() {
-            Materials::Encryption(materials) if self.within_age(entry) => {
-                if entry.try_use(length, limits) {
+            Materials::Encryption(materials) => {
+                if entry.try_use(cache.now(), length, limits) {
                     Some(Materials::Encryption(materials.clone()))
                 } else {
-                    count(&counters.retired_used_up);
+                    count(&counters.retired);
                     None
                 }
             }
@@ -203,22 +242,39 @@ impl MaterialsManager for CachingMaterialsManager {
         &self,
         request: DecryptionRequest,
     ) -> keyward_materials::Result<DecryptionMaterials> {
-        let counters = &self.inner.counters;
-        if !request.suite.has_kdf() {
-            count(&counters.bypassed_no_kdf);
-            count(&counters.underlying_calls);
-            return self.inner.underlying.decrypt_materials(request).await;
+        let counters = &self.inner.decrypt;
+        let (policy, suite) = (request.commitment_policy, request.suite);
+        if !policy.allows_decrypt(suite) {
+            return Err(keyward_materials::Error::CommitmentPolicy { policy, suite });
         }
-        let id = cache_id::decrypt_id(
-            self.inner.partition.as_bytes(),
-            request.suite,
-            &request.encrypted_data_keys,
-            &request.encryption_context,
-            request.reproduced_encryption_context.as_ref(),
-        );
+        if !suite.has_kdf() {
+            return self
+                .bypass_decrypt(&counters.bypassed_no_kdf, request)
+                .await;
+        }
+        let key = DecryptKey {
+            suite,
+            encrypted_data_keys: &request.encrypted_data_keys,
+            context: &request.encryption_context,
+            reproduced: request.reproduced_encryption_context.as_ref(),
+        };
+        let Some(id) =
+            cache_id::decrypt_id(self.inner.formula, self.inner.partition.as_bytes(), key)
+        else {
+            return self
+                .bypass_decrypt(&counters.bypassed_too_large, request)
+                .await;
+        };
+        let cache = self.inner.filler.cache();
+        let max_age = self.inner.limits.max_age;
         let usable = |entry: &Arc<Entry>| match entry.materials() {
-            Materials::Decryption(materials) if self.within_age(entry) => {
-                Some(Materials::Decryption(materials.clone()))
+            Materials::Decryption(materials) => {
+                if entry.try_reuse(cache.now(), max_age) {
+                    Some(Materials::Decryption(materials.clone()))
+                } else {
+                    count(&counters.retired);
+                    None
+                }
             }
             _ => None,
         };
@@ -247,6 +303,7 @@ impl CachingMaterialsManagerBuilder {
     }
 
     /// The most plaintext bytes one data key may encrypt: 0 ..= 2^63 - 1. Default 2^63 - 1.
+    /// A plaintext longer than this bypasses the cache.
     pub fn max_bytes(mut self, max: u64) -> Self {
         self.max_bytes = max;
         self
@@ -254,8 +311,20 @@ impl CachingMaterialsManagerBuilder {
 
     /// The partition name. Default: a random UUID, so that no two managers share entries
     /// unless they are given the same partition.
+    ///
+    /// # Security
+    /// Managers that share a cache and a partition share entries: give them the same
+    /// underlying manager (the same keyrings). Their limits combine (each entry obeys the
+    /// tightest), but the cache cannot tell two keyrings apart.
     pub fn partition(mut self, partition: impl Into<String>) -> Self {
         self.partition = Some(partition.into());
+        self
+    }
+
+    /// The identifier formula. Default: the current specification's
+    /// ([`CacheIdFormula::Current`]).
+    pub fn formula(mut self, formula: CacheIdFormula) -> Self {
+        self.formula = formula;
         self
     }
 
@@ -263,7 +332,9 @@ impl CachingMaterialsManagerBuilder {
     ///
     /// # Errors
     /// [`Error::InvalidSetting`] for a zero maximum age, a message limit outside
-    /// 1 ..= 2^32, or a byte limit above 2^63 - 1.
+    /// 1 ..= 2^32, a byte limit above 2^63 - 1, or a partition with a NUL byte;
+    /// [`Error::MaxAgeWithinGracePeriod`] when the cache refreshes entries early (storm
+    /// tracking) and the maximum age is not longer than its grace period.
     pub fn build(self) -> Result<CachingMaterialsManager> {
         if self.max_age.is_zero() {
             return Err(Error::InvalidSetting {
@@ -283,28 +354,70 @@ impl CachingMaterialsManagerBuilder {
                 reason: "must be at most 2^63 - 1",
             });
         }
+        if let FillPolicy::Coordinated { grace_period, .. } = self.cache.fill_policy()
+            && self.max_age <= grace_period
+        {
+            return Err(Error::MaxAgeWithinGracePeriod {
+                max_age: self.max_age,
+                grace_period,
+            });
+        }
         let partition = match self.partition {
             Some(partition) => partition,
             None => random_uuid()?,
         };
+        if partition.contains('\0') {
+            return Err(Error::InvalidSetting {
+                setting: "partition",
+                reason: "must not contain a NUL character (the identifier separates its fields with NUL bytes)",
+            });
+        }
         Ok(CachingMaterialsManager {
             inner: Arc::new(Inner {
                 underlying: self.underlying,
                 filler: CacheFiller::new(self.cache),
-                max_age: self.max_age,
-                limits: UsageLimits::new(self.max_messages, self.max_bytes),
+                limits: UsageLimits::new(self.max_age, self.max_messages, self.max_bytes),
                 partition,
-                counters: ManagerCounters::default(),
+                formula: self.formula,
+                encrypt: OperationCounters::default(),
+                decrypt: OperationCounters::default(),
             }),
         })
     }
 }
 
-/// What a caching manager has done: how many calls to the underlying manager (for a KMS
-/// keyring, KMS calls) the cache saved.
+/// What a caching manager has done, per operation: how many calls to the underlying manager
+/// (for a KMS keyring, KMS calls) the cache saved.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ManagerStats {
+    /// Encrypt requests.
+    pub encrypt: OperationStats,
+    /// Decrypt requests.
+    pub decrypt: OperationStats,
+}
+
+impl ManagerStats {
+    /// Requests of both operations served from the cache.
+    pub fn hits(&self) -> u64 {
+        self.encrypt.hits + self.decrypt.hits
+    }
+
+    /// Requests of both operations that looked in the cache and found nothing usable.
+    pub fn misses(&self) -> u64 {
+        self.encrypt.misses + self.decrypt.misses
+    }
+
+    /// Calls to the underlying manager, both operations.
+    pub fn underlying_calls(&self) -> u64 {
+        self.encrypt.underlying_calls + self.decrypt.underlying_calls
+    }
+}
+
+/// What a caching manager has done for one operation.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct OperationStats {
     /// Requests served from the cache.
     pub hits: u64,
     /// Requests that looked in the cache and found nothing usable.
@@ -313,36 +426,38 @@ pub struct ManagerStats {
     pub bypassed_unknown_length: u64,
     /// Requests that bypassed the cache because the suite has no key derivation.
     pub bypassed_no_kdf: u64,
-    /// Encrypt requests whose plaintext alone reaches the byte limit.
+    /// Requests that bypassed the cache because the plaintext alone exceeds the byte limit, or
+    /// a context is too large to serialize.
     pub bypassed_too_large: u64,
     /// Calls to the underlying manager.
     pub underlying_calls: u64,
-    /// Entries retired because a message would have exceeded their limits.
-    pub retired_used_up: u64,
+    /// Entries this manager retired: a message would have exceeded their limits, or they
+    /// were older than the maximum age.
+    pub retired: u64,
 }
 
 #[derive(Debug, Default)]
-struct ManagerCounters {
+struct OperationCounters {
     hits: AtomicU64,
     misses: AtomicU64,
     bypassed_unknown_length: AtomicU64,
     bypassed_no_kdf: AtomicU64,
     bypassed_too_large: AtomicU64,
     underlying_calls: AtomicU64,
-    retired_used_up: AtomicU64,
+    retired: AtomicU64,
 }
 
-impl ManagerCounters {
-    fn snapshot(&self) -> ManagerStats {
+impl OperationCounters {
+    fn snapshot(&self) -> OperationStats {
         let load = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
-        ManagerStats {
+        OperationStats {
             hits: load(&self.hits),
             misses: load(&self.misses),
             bypassed_unknown_length: load(&self.bypassed_unknown_length),
             bypassed_no_kdf: load(&self.bypassed_no_kdf),
             bypassed_too_large: load(&self.bypassed_too_large),
             underlying_calls: load(&self.underlying_calls),
-            retired_used_up: load(&self.retired_used_up),
+            retired: load(&self.retired),
         }
     }
 }
@@ -376,7 +491,6 @@ impl fmt::Debug for CachingMaterialsManager {
         f.debug_struct("CachingMaterialsManager")
             .field("underlying", &self.inner.underlying)
             .field("cache", self.inner.filler.cache())
-            .field("max_age", &self.inner.max_age)
             .field("limits", &self.inner.limits)
             .field("partition", &self.inner.partition)
             .field("stats", &self.stats())
@@ -391,6 +505,7 @@ impl fmt::Debug for CachingMaterialsManagerBuilder {
             .field("max_messages", &self.max_messages)
             .field("max_bytes", &self.max_bytes)
             .field("partition", &self.partition)
+            .field("formula", &self.formula)
             .finish_non_exhaustive()
     }
 }

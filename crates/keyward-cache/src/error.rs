@@ -13,6 +13,20 @@ pub enum Error {
         reason: &'static str,
     },
 
+    /// A caching manager's maximum age is not longer than its cache's grace period: every
+    /// entry would be in its grace period, and refreshed early, from its first use.
+    #[error(
+        "max age {max_age:?} is not longer than the cache's grace period {grace_period:?}: \
+         every entry would be refreshed from its first use; choose a shorter grace period or a \
+         longer max age"
+    )]
+    MaxAgeWithinGracePeriod {
+        /// The manager's maximum age.
+        max_age: core::time::Duration,
+        /// The cache's grace period.
+        grace_period: core::time::Duration,
+    },
+
     /// A storm-tracking cache made this caller wait longer than its in-flight TTL for another
     /// caller's fetch.
     #[error("waited longer than the in-flight TTL for another caller to fill the cache entry")]

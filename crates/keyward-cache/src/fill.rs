@@ -2,29 +2,26 @@
 //! (the caching materials manager for data keys, the hierarchical keyring for branch keys).
 
 use core::fmt;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use keyward_materials::Materials;
 
-use crate::cache::{CacheId, Entry, FillPolicy, Lookup, MaterialsCache};
+use crate::cache::{CacheId, Entry, FillGuard, FillPolicy, Lookup, MaterialsCache};
 use crate::error::{Error, Result};
 
 /// A cache with the refill coordination its [`FillPolicy`] asks of its callers: waiting while
 /// a storm-tracking cache says another caller is fetching, and one fetch per identifier at a
-/// time for caches that leave single-flight to their callers.
+/// time (through the cache's own [`crate::FillLocks`]) for caches that leave single-flight to
+/// their callers.
+#[doc(hidden)]
 pub struct CacheFiller {
     cache: Arc<dyn MaterialsCache>,
-    fills: Mutex<HashMap<CacheId, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl CacheFiller {
     /// Coordinates refills of `cache`.
     pub fn new(cache: Arc<dyn MaterialsCache>) -> Self {
-        Self {
-            cache,
-            fills: Mutex::new(HashMap::new()),
-        }
+        Self { cache }
     }
 
     /// The cache.
@@ -45,16 +42,16 @@ impl CacheFiller {
         &self,
         id: &CacheId,
         mut usable: impl FnMut(&Arc<Entry>) -> Option<Materials>,
-    ) -> Result<(Option<Materials>, Option<FillGuard<'_>>)> {
+    ) -> Result<(Option<Materials>, Option<FillGuard>)> {
         if let Some(found) = self.lookup(id, &mut usable).await? {
             return Ok((Some(found), None));
         }
-        let guard = self.fill_guard(id).await;
-        let found = match guard {
-            Some(_) => self.lookup(id, &mut usable).await?,
-            None => None,
+        let FillPolicy::SingleFlight(locks) = self.cache.fill_policy() else {
+            return Ok((None, None));
         };
-        Ok((found, guard))
+        let guard = locks.lock(id).await;
+        let found = self.lookup(id, &mut usable).await?;
+        Ok((found, Some(guard)))
     }
 
     /// Looks `id` up until there is a usable entry (`Some`) or this caller should fill it
@@ -79,6 +76,7 @@ impl CacheFiller {
                     let FillPolicy::Coordinated {
                         sleep,
                         in_flight_ttl,
+                        ..
                     } = cache.fill_policy()
                     else {
                         return Ok(None);
@@ -86,65 +84,29 @@ impl CacheFiller {
                     if cache.now().saturating_sub(start) > in_flight_ttl {
                         return Err(Error::InFlightTtlExceeded);
                     }
-                    tokio::time::sleep(sleep).await;
+                    pause(sleep).await;
                 }
             }
         }
     }
+}
 
-    /// One fetch per identifier at a time, for caches that leave that to their callers.
-    async fn fill_guard(&self, id: &CacheId) -> Option<FillGuard<'_>> {
-        if self.cache.fill_policy() != FillPolicy::SingleFlight {
-            return None;
-        }
-        let lock = {
-            let mut fills = self.fills.lock().unwrap_or_else(PoisonError::into_inner);
-            fills.entry(*id).or_default().clone()
-        };
-        let guard = lock.clone().lock_owned().await;
-        Some(FillGuard {
-            filler: self,
-            id: *id,
-            lock,
-            _guard: guard,
-        })
-    }
+/// Waits between looks at a storm-tracking cache. Under the model checker, a yield to another
+/// task instead of a timer.
+#[cfg(not(feature = "shuttle"))]
+async fn pause(sleep: core::time::Duration) {
+    tokio::time::sleep(sleep).await;
+}
+
+#[cfg(feature = "shuttle")]
+async fn pause(_: core::time::Duration) {
+    shuttle::future::yield_now().await;
 }
 
 impl fmt::Debug for CacheFiller {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CacheFiller")
             .field("cache", &self.cache)
-            .finish_non_exhaustive()
-    }
-}
-
-/// Holds the per-identifier fetch lock; removes the lock from the map when no one else uses
-/// it.
-pub struct FillGuard<'a> {
-    filler: &'a CacheFiller,
-    id: CacheId,
-    lock: Arc<tokio::sync::Mutex<()>>,
-    _guard: tokio::sync::OwnedMutexGuard<()>,
-}
-
-impl Drop for FillGuard<'_> {
-    fn drop(&mut self) {
-        let mut fills = self
-            .filler
-            .fills
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        // The map, this guard's `lock` and the owned guard hold three references when no other
-        // caller waits.
-        if Arc::strong_count(&self.lock) <= 3 {
-            fills.remove(&self.id);
-        }
-    }
-}
-
-impl fmt::Debug for FillGuard<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FillGuard").field("id", &self.id).finish()
+            .finish()
     }
 }

@@ -2,7 +2,7 @@
 #![doc(test(attr(deny(warnings))))]
 
 mod cache;
-pub mod cache_id;
+mod cache_id;
 mod cache_type;
 mod caching_manager;
 mod clock;
@@ -11,18 +11,21 @@ mod fill;
 mod local;
 mod null;
 mod storm;
+mod sync;
 
 pub use crate::cache::{
-    CacheId, CacheStats, Entry, FillPolicy, Lookup, MaterialsCache, Usage, UsageLimits,
+    CacheId, CacheIdFormula, CacheStats, Entry, FillGuard, FillLocks, FillPolicy, Lookup,
+    MaterialsCache, Usage, UsageLimits,
 };
 pub use crate::cache_type::CacheType;
 pub use crate::caching_manager::{
     CachingMaterialsManager, CachingMaterialsManagerBuilder, DEFAULT_MAX_BYTES,
-    DEFAULT_MAX_MESSAGES, ManagerStats,
+    DEFAULT_MAX_MESSAGES, ManagerStats, OperationStats,
 };
 pub use crate::clock::{Clock, ManualClock, SystemClock, TokioClock};
 pub use crate::error::{Error, Result};
-pub use crate::fill::{CacheFiller, FillGuard};
+#[doc(hidden)]
+pub use crate::fill::CacheFiller;
 pub use crate::local::{LocalCache, LocalCacheBuilder};
-pub use crate::null::NullCache;
-pub use crate::storm::{StormSettings, StormTrackingCache};
+pub use crate::null::{NullCache, NullCacheBuilder};
+pub use crate::storm::{StormSettings, StormTrackingCache, StormTrackingCacheBuilder};

@@ -4,10 +4,13 @@
 
 use core::time::Duration;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, PoisonError};
 
-use crate::cache::{CacheId, CacheStats, Counters, Entry, FillPolicy, Lookup, MaterialsCache};
+use crate::cache::{
+    CacheId, CacheStats, Counters, Entry, FillLocks, FillPolicy, Lookup, MaterialsCache,
+};
 use crate::clock::{Clock, SystemClock};
+use crate::sync::{Mutex, MutexGuard};
 
 /// An in-memory LRU cache with a fixed capacity. Capacity 0 stores nothing. On every hit it
 /// also checks up to `pruning_tail_size` least recently used entries and removes those that
@@ -22,6 +25,7 @@ struct Shared {
     state: Mutex<Lru>,
     counters: Counters,
     clock: Arc<dyn Clock>,
+    fills: FillLocks,
 }
 
 /// Builds a [`LocalCache`].
@@ -48,7 +52,7 @@ impl LocalCache {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Lru> {
+    fn lock(&self) -> MutexGuard<'_, Lru> {
         self.inner
             .state
             .lock()
@@ -77,6 +81,7 @@ impl LocalCacheBuilder {
                 state: Mutex::new(Lru::new(self.capacity, self.pruning_tail_size)),
                 counters: Counters::default(),
                 clock: self.clock,
+                fills: FillLocks::new(),
             }),
         }
     }
@@ -87,7 +92,7 @@ impl MaterialsCache for LocalCache {
         let now = self.now();
         let found = self.lock().get(id, now, &self.inner.counters);
         match found {
-            Some(entry) => {
+            Some((entry, _)) => {
                 Counters::add(&self.inner.counters.hits);
                 Lookup::Hit(entry)
             }
@@ -99,7 +104,8 @@ impl MaterialsCache for LocalCache {
     }
 
     fn put(&self, id: CacheId, entry: Entry) {
-        self.lock().put(id, Arc::new(entry), &self.inner.counters);
+        self.lock()
+            .put(id, Arc::new(entry), None, &self.inner.counters);
     }
 
     fn delete(&self, id: &CacheId) {
@@ -122,7 +128,7 @@ impl MaterialsCache for LocalCache {
         if self.lock().capacity == 0 {
             FillPolicy::Independent
         } else {
-            FillPolicy::SingleFlight
+            FillPolicy::SingleFlight(self.inner.fills.clone())
         }
     }
 
@@ -149,6 +155,8 @@ pub(crate) struct Lru {
 struct Node {
     id: CacheId,
     entry: Arc<Entry>,
+    /// When the fetch that produced the entry started (storm tracking).
+    fill_started: Option<Duration>,
     prev: usize,
     next: usize,
 }
@@ -172,16 +180,18 @@ impl Lru {
         self.map.len()
     }
 
-    /// Looks up an entry: an expired one is removed, a live one becomes the most recently
-    /// used, and the tail is pruned of expired entries.
+    /// Looks up an entry, with the time its fetch started when known: an expired one is
+    /// removed, a live one becomes the most recently used, and the tail is pruned of expired
+    /// entries.
     pub(crate) fn get(
         &mut self,
         id: &CacheId,
         now: Duration,
         counters: &Counters,
-    ) -> Option<Arc<Entry>> {
+    ) -> Option<(Arc<Entry>, Option<Duration>)> {
         let index = *self.map.get(id)?;
-        let entry = self.nodes.get(index)?.as_ref()?.entry.clone();
+        let node = self.nodes.get(index)?.as_ref()?;
+        let (entry, fill_started) = (node.entry.clone(), node.fill_started);
         if now > entry.expires() {
             self.remove(id);
             Counters::add(&counters.evicted_expired);
@@ -190,10 +200,16 @@ impl Lru {
         self.unlink(index);
         self.push_front(index);
         self.prune(now, counters);
-        Some(entry)
+        Some((entry, fill_started))
     }
 
-    pub(crate) fn put(&mut self, id: CacheId, entry: Arc<Entry>, counters: &Counters) {
+    pub(crate) fn put(
+        &mut self,
+        id: CacheId,
+        entry: Arc<Entry>,
+        fill_started: Option<Duration>,
+        counters: &Counters,
+    ) {
         if self.capacity == 0 {
             return;
         }
@@ -207,6 +223,7 @@ impl Lru {
         let node = Node {
             id,
             entry,
+            fill_started,
             prev: NIL,
             next: NIL,
         };

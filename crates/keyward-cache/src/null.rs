@@ -14,11 +14,22 @@ pub struct NullCache {
     clock: Arc<dyn Clock>,
 }
 
+/// Builds a [`NullCache`].
+#[derive(Debug)]
+#[must_use]
+pub struct NullCacheBuilder {
+    clock: Arc<dyn Clock>,
+}
+
 impl NullCache {
-    /// A null cache.
+    /// A null cache on the system clock.
     pub fn new() -> Self {
-        Self {
-            counters: Arc::default(),
+        Self::builder().build()
+    }
+
+    /// Starts a null cache.
+    pub fn builder() -> NullCacheBuilder {
+        NullCacheBuilder {
             clock: Arc::new(SystemClock::new()),
         }
     }
@@ -27,6 +38,23 @@ impl NullCache {
 impl Default for NullCache {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+impl NullCacheBuilder {
+    /// The clock (the times the cache reports to its users). Default: the system's monotonic
+    /// clock.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The cache.
+    pub fn build(self) -> NullCache {
+        NullCache {
+            counters: Arc::default(),
+            clock: self.clock,
+        }
     }
 }
 

@@ -5,12 +5,13 @@
 
 use core::time::Duration;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, PoisonError};
 
 use crate::cache::{CacheId, CacheStats, Counters, Entry, FillPolicy, Lookup, MaterialsCache};
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
 use crate::local::Lru;
+use crate::sync::{Mutex, MutexGuard};
 
 /// The settings of a storm-tracking cache, with the official defaults ("DefaultStorm").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,8 +27,8 @@ pub struct StormSettings {
 }
 
 impl StormSettings {
-    /// The official defaults with `capacity` entries: grace period 10 s, grace interval 1 s,
-    /// fan-out 20, in-flight TTL 10 s, sleep 20 ms, pruning tail 1.
+    /// The official defaults with `capacity` entries (0 stores nothing): grace period 10 s,
+    /// grace interval 1 s, fan-out 20, in-flight TTL 10 s, sleep 20 ms, pruning tail 1.
     pub const fn new(capacity: usize) -> Self {
         Self {
             capacity,
@@ -76,9 +77,29 @@ impl StormSettings {
         self
     }
 
+    /// The entry capacity.
+    pub const fn capacity(&self) -> usize {
+        self.capacity
+    }
+
     /// The grace period.
     pub const fn grace_period_value(&self) -> Duration {
         self.grace_period
+    }
+
+    /// The grace interval.
+    pub const fn grace_interval_value(&self) -> Duration {
+        self.grace_interval
+    }
+
+    /// The fan-out.
+    pub const fn fan_out_value(&self) -> usize {
+        self.fan_out
+    }
+
+    /// The in-flight TTL.
+    pub const fn in_flight_ttl_value(&self) -> Duration {
+        self.in_flight_ttl
     }
 
     /// Checks the rules between the settings.
@@ -88,9 +109,6 @@ impl StormSettings {
     /// `grace interval ≤ in-flight TTL ≤ grace period`.
     pub fn validate(&self) -> Result<()> {
         let invalid = |setting, reason| Err(Error::InvalidSetting { setting, reason });
-        if self.capacity == 0 {
-            return invalid("entry capacity", "must be at least 1");
-        }
         if self.fan_out == 0 {
             return invalid("fan-out", "must be at least 1");
         }
@@ -121,9 +139,24 @@ impl StormSettings {
 /// refreshes an entry while the others keep using it; on a miss one caller fetches and the
 /// others wait (holding no lock) until the entry arrives or their in-flight TTL runs out; never
 /// more than `fan_out` fetches are in flight. Cheap to clone: clones share the cache.
+///
+/// # Refreshes whatever the entries' lifetimes
+/// The time a fetch started stays with the entry it stored, so an entry that is in its grace
+/// period from the moment it is stored (its lifetime is at most the grace period) is still
+/// refreshed at most once per grace interval. The caching manager and the hierarchical
+/// keyring refuse such lifetimes anyway (a maximum age or TTL not longer than the grace period),
+/// since early refresh would then start with the first use.
 #[derive(Clone, Debug)]
 pub struct StormTrackingCache {
     inner: Arc<Shared>,
+}
+
+/// Builds a [`StormTrackingCache`].
+#[derive(Debug)]
+#[must_use]
+pub struct StormTrackingCacheBuilder {
+    settings: StormSettings,
+    clock: Arc<dyn Clock>,
 }
 
 #[derive(Debug)]
@@ -142,21 +175,22 @@ struct State {
 }
 
 impl StormTrackingCache {
-    /// A cache with these settings on the system clock.
-    ///
-    /// # Errors
-    /// [`Error::InvalidSetting`] (see [`StormSettings::validate`]).
-    pub fn new(settings: StormSettings) -> Result<Self> {
-        Self::with_clock(settings, Arc::new(SystemClock::new()))
+    /// A cache of `capacity` entries with the official defaults (see [`StormSettings::new`])
+    /// on the system clock. Capacity 0 stores nothing.
+    pub fn new(capacity: usize) -> Self {
+        Self::from_settings(StormSettings::new(capacity), Arc::new(SystemClock::new()))
     }
 
-    /// A cache with these settings on the given clock.
-    ///
-    /// # Errors
-    /// [`Error::InvalidSetting`] (see [`StormSettings::validate`]).
-    pub fn with_clock(settings: StormSettings, clock: Arc<dyn Clock>) -> Result<Self> {
-        settings.validate()?;
-        Ok(Self {
+    /// Starts a cache with these settings.
+    pub fn builder(settings: StormSettings) -> StormTrackingCacheBuilder {
+        StormTrackingCacheBuilder {
+            settings,
+            clock: Arc::new(SystemClock::new()),
+        }
+    }
+
+    fn from_settings(settings: StormSettings, clock: Arc<dyn Clock>) -> Self {
+        Self {
             inner: Arc::new(Shared {
                 state: Mutex::new(State {
                     lru: Lru::new(settings.capacity, settings.pruning_tail_size),
@@ -167,7 +201,7 @@ impl StormTrackingCache {
                 clock,
                 settings,
             }),
-        })
+        }
     }
 
     /// The settings.
@@ -185,6 +219,23 @@ impl StormTrackingCache {
             .state
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl StormTrackingCacheBuilder {
+    /// The clock. Default: the system's monotonic clock.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The cache.
+    ///
+    /// # Errors
+    /// [`Error::InvalidSetting`] (see [`StormSettings::validate`]).
+    pub fn build(self) -> Result<StormTrackingCache> {
+        self.settings.validate()?;
+        Ok(StormTrackingCache::from_settings(self.settings, self.clock))
     }
 }
 
@@ -212,11 +263,21 @@ impl MaterialsCache for StormTrackingCache {
         let now = self.now();
         let settings = &self.inner.settings;
         let counters = &self.inner.counters;
+        if settings.capacity == 0 {
+            Counters::add(&counters.misses);
+            return Lookup::Fill;
+        }
         let mut state = self.lock();
         let lookup = match state.lru.get(id, now, counters) {
-            Some(entry) => {
+            Some((entry, fill_started)) => {
                 let in_grace = entry.expires().saturating_sub(settings.grace_period) <= now;
+                // spec: storm-tracking-cryptographic-materials-cache.md#getcacheentry; the
+                // start of the fetch that stored the entry counts as a refresh, so that no
+                // entry is refreshed twice within a grace interval, however short its life.
+                let refreshed =
+                    fill_started.is_some_and(|since| now < since + settings.grace_interval);
                 if !in_grace
+                    || refreshed
                     || state.fan_out_reached(now, settings)
                     || state.fetching(id, now, settings)
                 {
@@ -245,8 +306,10 @@ impl MaterialsCache for StormTrackingCache {
 
     fn put(&self, id: CacheId, entry: Entry) {
         let mut state = self.lock();
-        state.in_flight.remove(&id);
-        state.lru.put(id, Arc::new(entry), &self.inner.counters);
+        let fill_started = state.in_flight.remove(&id);
+        state
+            .lru
+            .put(id, Arc::new(entry), fill_started, &self.inner.counters);
     }
 
     fn delete(&self, id: &CacheId) {
@@ -269,9 +332,14 @@ impl MaterialsCache for StormTrackingCache {
     }
 
     fn fill_policy(&self) -> FillPolicy {
+        let settings = &self.inner.settings;
+        if settings.capacity == 0 {
+            return FillPolicy::Independent;
+        }
         FillPolicy::Coordinated {
-            sleep: self.inner.settings.sleep,
-            in_flight_ttl: self.inner.settings.in_flight_ttl,
+            sleep: settings.sleep,
+            in_flight_ttl: settings.in_flight_ttl,
+            grace_period: settings.grace_period,
         }
     }
 

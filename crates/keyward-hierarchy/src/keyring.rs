@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
-use keyward_cache::{CacheFiller, CacheId, CacheType, Clock, Entry, Lookup, StormSettings, Usage};
+use keyward_cache::{CacheFiller, CacheId, CacheType, Clock, Entry, FillPolicy, Lookup, Usage};
 use keyward_format::{EncryptedDataKey, EncryptionContext};
 use keyward_materials::{
     BranchKeyMaterials, DataKey, DecryptionMaterials, EncryptionMaterials, Keyring, Materials,
@@ -333,8 +333,9 @@ impl HierarchicalKeyringBuilder {
     /// # Errors
     /// [`Error::InvalidConfiguration`] without exactly one of a branch key id and a
     /// supplier, for a zero TTL, or when the TTL is not longer than a storm-tracking cache's
-    /// grace period (checked for the default cache and an explicit storm-tracking one, as
-    /// the official SDKs do); the cache's own setting errors.
+    /// grace period (checked for every cache that refreshes early, a shared one included:
+    /// the official SDKs check the default and an explicit storm-tracking cache); the cache's
+    /// own setting errors.
     pub fn build(self) -> Result<HierarchicalKeyring> {
         let branch_key = match (self.branch_key_id, self.supplier) {
             (Some(id), None) if !id.is_empty() => BranchKeySource::Fixed(id),
@@ -353,16 +354,6 @@ impl HierarchicalKeyringBuilder {
                 "the cache TTL must be positive",
             ));
         }
-        let grace_period = match &self.cache {
-            None => Some(StormSettings::new(DEFAULT_CAPACITY).grace_period_value()),
-            Some(CacheType::StormTracking(settings)) => Some(settings.grace_period_value()),
-            Some(_) => None,
-        };
-        if grace_period.is_some_and(|grace| self.ttl <= grace) {
-            return Err(Error::InvalidConfiguration(
-                "the cache TTL must be longer than the storm-tracking grace period",
-            ));
-        }
         let cache = self.cache.unwrap_or(CacheType::Default {
             entry_capacity: DEFAULT_CAPACITY,
         });
@@ -370,6 +361,14 @@ impl HierarchicalKeyringBuilder {
             Some(clock) => cache.build_with_clock(clock)?,
             None => cache.build()?,
         };
+        // Checked for every cache that refreshes early, a shared one included.
+        if let FillPolicy::Coordinated { grace_period, .. } = cache.fill_policy()
+            && self.ttl <= grace_period
+        {
+            return Err(Error::InvalidConfiguration(
+                "the cache TTL must be longer than the storm-tracking grace period",
+            ));
+        }
         let partition = match self.partition_id {
             Some(id) => id.into_bytes(),
             None => random::<16>()?.to_vec(),

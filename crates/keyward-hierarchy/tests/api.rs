@@ -469,8 +469,8 @@ async fn construction_rules() {
             .is_err()
     );
     assert!(build(HierarchicalKeyring::builder(store.clone(), TTL).branch_key_id("")).is_err());
-    // The TTL must exceed the grace period of the default cache (10 s) and of an explicit
-    // storm-tracking cache, but not of other caches.
+    // The TTL must exceed the grace period of every cache that refreshes early: the default
+    // cache (10 s), an explicit storm-tracking cache, a shared one; not of other caches.
     assert!(
         build(
             HierarchicalKeyring::builder(store.clone(), Duration::from_secs(10)).branch_key_id(&id)
@@ -495,8 +495,20 @@ async fn construction_rules() {
         .is_err()
     );
     for cache in [
-        CacheType::No,
         CacheType::Default { entry_capacity: 10 },
+        CacheType::Shared(CacheType::Default { entry_capacity: 10 }.build().unwrap()),
+    ] {
+        assert!(
+            build(
+                HierarchicalKeyring::builder(store.clone(), Duration::from_secs(5))
+                    .branch_key_id(&id)
+                    .cache(cache)
+            )
+            .is_err()
+        );
+    }
+    for cache in [
+        CacheType::No,
         CacheType::MultiThreaded {
             entry_capacity: 10,
             entry_pruning_tail_size: None,

@@ -39,10 +39,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
 
     let stats = manager.stats();
     // 25 messages at 10 per data key: 3 data keys; each also decrypts after one miss.
-    assert_eq!(stats.underlying_calls, 6);
+    assert_eq!(stats.underlying_calls(), 6);
     println!(
         "25 messages: {} cache hits, {} calls to the keyring ({stats:?})",
-        stats.hits, stats.underlying_calls
+        stats.hits(),
+        stats.underlying_calls()
     );
     println!("cache: {:?}", keyward::cache::MaterialsCache::stats(&cache));
     Ok(())

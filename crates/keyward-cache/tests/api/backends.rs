@@ -131,7 +131,9 @@ impl Backend for Storm {
             .in_flight_ttl(tick)
             .sleep(tick);
         Arc::new(
-            keyward_cache::StormTrackingCache::with_clock(settings, Arc::new(clock.clone()))
+            keyward_cache::StormTrackingCache::builder(settings)
+                .clock(Arc::new(clock.clone()))
+                .build()
                 .unwrap(),
         )
     }
@@ -140,8 +142,12 @@ impl Backend for Storm {
 struct Null;
 impl Backend for Null {
     const STORES: bool = false;
-    fn make(_: &ManualClock) -> Arc<dyn MaterialsCache> {
-        Arc::new(keyward_cache::NullCache::new())
+    fn make(clock: &ManualClock) -> Arc<dyn MaterialsCache> {
+        Arc::new(
+            keyward_cache::NullCache::builder()
+                .clock(Arc::new(clock.clone()))
+                .build(),
+        )
     }
 }
 
@@ -154,7 +160,19 @@ fn capacity_zero_stores_nothing() {
     let cache = keyward_cache::LocalCache::new(0);
     cache.put(id(1), entry(Duration::ZERO, Duration::from_secs(10)));
     assert!(matches!(cache.get(&id(1)), Lookup::Fill));
-    assert_eq!(cache.fill_policy(), keyward_cache::FillPolicy::Independent);
+    assert!(matches!(
+        cache.fill_policy(),
+        keyward_cache::FillPolicy::Independent
+    ));
+    let storm = keyward_cache::StormTrackingCache::new(0);
+    storm.put(id(1), entry(Duration::ZERO, Duration::from_secs(10)));
+    for _ in 0..3 {
+        assert!(matches!(storm.get(&id(1)), Lookup::Fill));
+    }
+    assert!(matches!(
+        storm.fill_policy(),
+        keyward_cache::FillPolicy::Independent
+    ));
 }
 
 #[test]
@@ -182,7 +200,6 @@ fn storm_settings_are_validated() {
     use keyward_cache::{CacheType, StormSettings, StormTrackingCache};
     let s = Duration::from_secs;
     for settings in [
-        StormSettings::new(0),
         StormSettings::new(1).fan_out(0),
         StormSettings::new(1).grace_interval(s(11)),
         StormSettings::new(1).in_flight_ttl(s(11)),
@@ -192,10 +209,22 @@ fn storm_settings_are_validated() {
             .grace_interval(s(3)),
         StormSettings::new(1).sleep(Duration::ZERO),
     ] {
-        assert!(StormTrackingCache::new(settings).is_err(), "{settings:?}");
+        assert!(
+            StormTrackingCache::builder(settings).build().is_err(),
+            "{settings:?}"
+        );
     }
-    assert!(StormTrackingCache::new(StormSettings::new(1)).is_ok());
+    assert!(
+        StormTrackingCache::builder(StormSettings::new(1))
+            .build()
+            .is_ok()
+    );
     assert!(CacheType::Default { entry_capacity: 0 }.build().is_err());
+    assert!(
+        CacheType::StormTracking(StormSettings::new(0))
+            .build()
+            .is_err()
+    );
     for cache_type in [
         CacheType::Default { entry_capacity: 5 },
         CacheType::No,

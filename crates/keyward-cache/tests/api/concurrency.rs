@@ -5,9 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use keyward_cache::{
-    CachingMaterialsManager, LocalCache, MaterialsCache, StormSettings, StormTrackingCache,
-};
+use keyward_cache::{CachingMaterialsManager, LocalCache, MaterialsCache, StormTrackingCache};
 use keyward_materials::{EncryptionContext, MaterialsManager};
 
 use super::support::{CountingKeyring, encrypt_request, key_bytes};
@@ -52,10 +50,7 @@ async fn run(
 fn caches() -> Vec<(&'static str, Arc<dyn MaterialsCache>)> {
     vec![
         ("local", Arc::new(LocalCache::new(100))),
-        (
-            "storm",
-            Arc::new(StormTrackingCache::new(StormSettings::new(100)).unwrap()),
-        ),
+        ("storm", Arc::new(StormTrackingCache::new(100))),
     ]
 }
 

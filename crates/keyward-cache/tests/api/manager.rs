@@ -45,12 +45,16 @@ async fn a_data_key_protects_at_most_max_messages() {
     assert!(keys[3..6].iter().all(|k| *k == keys[3]));
     assert_ne!(keys[0], keys[3]);
     assert_ne!(keys[3], keys[6]);
-    let stats = manager.stats();
+    let stats = manager.stats().encrypt;
     assert_eq!(
         (stats.hits, stats.misses, stats.underlying_calls),
         (4, 3, 3)
     );
-    assert_eq!(stats.retired_used_up, 2);
+    assert_eq!(stats.retired, 2);
+    assert_eq!(
+        manager.stats().decrypt,
+        keyward_cache::OperationStats::default()
+    );
 }
 
 #[tokio::test]
@@ -66,12 +70,25 @@ async fn a_data_key_protects_at_most_max_bytes() {
     }
     // 10 + 10 fit in 25 bytes, a third message of 10 does not: keys serve 2, 2 and 1 messages.
     assert_eq!(keyring.encrypts(), 3);
-    // A plaintext that alone reaches the limit is never cached.
+    // A plaintext longer than the limit is never cached; one of exactly the limit is, and
+    // uses its key up.
     manager
+        .get_encryption_materials(encrypt_request(&context, Some(26)))
+        .await
+        .unwrap();
+    assert_eq!(manager.stats().encrypt.bypassed_too_large, 1);
+    assert_eq!(keyring.encrypts(), 4);
+    let whole = manager
         .get_encryption_materials(encrypt_request(&context, Some(25)))
         .await
         .unwrap();
-    assert_eq!(manager.stats().bypassed_too_large, 1);
+    let next = manager
+        .get_encryption_materials(encrypt_request(&context, Some(1)))
+        .await
+        .unwrap();
+    assert_ne!(key_bytes(&whole), key_bytes(&next));
+    assert_eq!(keyring.encrypts(), 6);
+    assert_eq!(manager.stats().encrypt.bypassed_too_large, 1);
 }
 
 #[tokio::test]
@@ -118,7 +135,7 @@ async fn unknown_lengths_and_suites_without_kdf_bypass_the_cache() {
         no_kdf.commitment_policy = keyward_format::CommitmentPolicy::ForbidEncryptAllowDecrypt;
         manager.get_encryption_materials(no_kdf).await.unwrap();
     }
-    let stats = manager.stats();
+    let stats = manager.stats().encrypt;
     assert_eq!(
         (
             stats.bypassed_unknown_length,
@@ -254,6 +271,12 @@ async fn settings_are_validated() {
     assert!(build(minute, (1 << 32) + 1, 1).is_err());
     assert!(build(minute, 1, 1 << 63).is_err());
     assert!(build(minute, 1 << 32, (1 << 63) - 1).is_ok());
+    assert!(
+        CachingMaterialsManager::with_keyring(keyring.clone(), NullCache::new(), minute)
+            .partition("a\0b")
+            .build()
+            .is_err()
+    );
     let generated = build(minute, 1, 0).unwrap();
     assert_eq!(generated.partition().len(), 36, "a random UUID");
     assert_ne!(
@@ -279,5 +302,68 @@ async fn the_null_cache_turns_caching_off() {
             .unwrap();
     }
     assert_eq!(keyring.encrypts(), 4);
-    assert_eq!(manager.stats().misses, 4);
+    assert_eq!(manager.stats().encrypt.misses, 4);
+}
+
+#[tokio::test]
+async fn managers_sharing_entries_hold_them_to_the_tightest_limits() {
+    let keyring = CountingKeyring::new(Duration::ZERO);
+    let clock = ManualClock::new();
+    let cache = LocalCache::builder(10)
+        .clock(Arc::new(clock.clone()))
+        .build();
+    let build = |age: u64, messages: u64| {
+        CachingMaterialsManager::with_keyring(
+            keyring.clone(),
+            cache.clone(),
+            Duration::from_secs(age),
+        )
+        .max_messages(messages)
+        .partition("shared")
+        .build()
+        .unwrap()
+    };
+    let (loose, strict) = (build(600, 100), build(60, 3));
+    let context = EncryptionContext::new();
+    let mut tally: std::collections::HashMap<Vec<u8>, u64> = Default::default();
+    let mut use_key = async |manager: &CachingMaterialsManager| {
+        let materials = manager
+            .get_encryption_materials(encrypt_request(&context, Some(1)))
+            .await
+            .unwrap();
+        *tally.entry(key_bytes(&materials)).or_default() += 1;
+    };
+    // The loose manager makes the entry; once the strict one has used it, it holds at most
+    // three messages in all, whoever asks.
+    use_key(&loose).await;
+    use_key(&strict).await;
+    for _ in 0..10 {
+        use_key(&loose).await;
+    }
+    let mut counts: Vec<u64> = tally.values().copied().collect();
+    counts.sort_unstable();
+    assert_eq!(
+        counts,
+        vec![3, 9],
+        "first key: 3 messages; then the loose manager's own"
+    );
+    // Age: the strict manager's 60 s bind an entry it has used, for both.
+    let key = key_bytes(
+        &strict
+            .get_encryption_materials(encrypt_request(
+                &EncryptionContext::from([("k", "v")]),
+                Some(1),
+            ))
+            .await
+            .unwrap(),
+    );
+    clock.advance(Duration::from_secs(61));
+    let later = loose
+        .get_encryption_materials(encrypt_request(
+            &EncryptionContext::from([("k", "v")]),
+            Some(1),
+        ))
+        .await
+        .unwrap();
+    assert_ne!(key_bytes(&later), key);
 }

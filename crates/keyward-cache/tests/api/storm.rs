@@ -4,14 +4,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use keyward_cache::{
-    CachingMaterialsManager, MaterialsCache, StormSettings, StormTrackingCache, TokioClock,
+    CachingMaterialsManager, Clock as _, Error, Lookup, ManualClock, MaterialsCache, StormSettings,
+    StormTrackingCache, TokioClock,
 };
 use keyward_materials::{EncryptionContext, MaterialsManager};
 
-use super::support::{CountingKeyring, encrypt_request};
+use super::support::{CountingKeyring, encrypt_request, entry, id};
 
 fn storm(settings: StormSettings) -> StormTrackingCache {
-    StormTrackingCache::with_clock(settings, Arc::new(TokioClock::new())).unwrap()
+    StormTrackingCache::builder(settings)
+        .clock(Arc::new(TokioClock::new()))
+        .build()
+        .unwrap()
 }
 
 async fn crowd(manager: &CachingMaterialsManager, n: usize) {
@@ -47,7 +51,7 @@ async fn a_thousand_concurrent_misses_make_one_fetch() {
         1,
         "one caller fetches, 999 wait for its entry"
     );
-    assert_eq!(manager.stats().hits, 999);
+    assert_eq!(manager.stats().encrypt.hits, 999);
 }
 
 #[tokio::test(start_paused = true)]
@@ -126,4 +130,85 @@ async fn entries_in_their_grace_period_are_refreshed_once_per_interval() {
     assert_eq!(keyring.encrypts(), 2);
     assert_eq!(cache.in_flight(), 0);
     let _ = cache.stats();
+}
+
+#[test]
+fn a_max_age_within_the_grace_period_is_refused() {
+    let keyring = CountingKeyring::new(Duration::ZERO);
+    for (max_age, grace_period) in [(5, 10), (10, 10), (1, 2)] {
+        let cache = StormTrackingCache::builder(
+            StormSettings::new(10)
+                .grace_period(Duration::from_secs(grace_period))
+                .grace_interval(Duration::from_millis(500))
+                .in_flight_ttl(Duration::from_secs(1)),
+        )
+        .build()
+        .unwrap();
+        let refused = CachingMaterialsManager::with_keyring(
+            keyring.clone(),
+            cache,
+            Duration::from_secs(max_age),
+        )
+        .build()
+        .unwrap_err();
+        assert!(
+            matches!(
+                refused,
+                Error::MaxAgeWithinGracePeriod { max_age: a, grace_period: g }
+                    if a == Duration::from_secs(max_age) && g == Duration::from_secs(grace_period)
+            ),
+            "{refused}"
+        );
+    }
+    // The default storm cache (10 s grace period) takes any max age above 10 s.
+    assert!(
+        CachingMaterialsManager::with_keyring(
+            keyring,
+            StormTrackingCache::new(10),
+            Duration::from_millis(10_001),
+        )
+        .build()
+        .is_ok()
+    );
+}
+
+/// Entries whose whole life lies within the grace period (as a shared cache may receive them
+/// from any writer): a crowd of lookups every 10 ms for 10 s, each fill storing a fresh
+/// entry of the same short life, starts at most one refresh per grace interval.
+#[test]
+fn entries_in_their_grace_period_from_birth_are_refreshed_once_per_interval() {
+    let clock = ManualClock::new();
+    let interval = Duration::from_secs(1);
+    let cache = StormTrackingCache::builder(
+        StormSettings::new(10)
+            .grace_period(Duration::from_secs(10))
+            .grace_interval(interval)
+            .in_flight_ttl(Duration::from_secs(5)),
+    )
+    .clock(Arc::new(clock.clone()))
+    .build()
+    .unwrap();
+    let life = Duration::from_secs(5);
+    cache.put(id(1), entry(clock.now(), clock.now() + life));
+    let mut fills = Vec::new();
+    for _ in 0..1000 {
+        for _ in 0..20 {
+            match cache.get(&id(1)) {
+                Lookup::Fill => {
+                    fills.push(clock.now());
+                    cache.put(id(1), entry(clock.now(), clock.now() + life));
+                }
+                Lookup::Hit(_) => {}
+                Lookup::Wait => panic!("the entry is present"),
+                other => panic!("{other:?}"),
+            }
+        }
+        clock.advance(Duration::from_millis(10));
+    }
+    assert!(fills.len() <= 11, "{} refreshes in 10 s", fills.len());
+    assert!(fills.len() >= 9, "still refreshed: {}", fills.len());
+    assert!(
+        fills.windows(2).all(|w| w[1] - w[0] >= interval),
+        "no two refreshes within a grace interval: {fills:?}"
+    );
 }

@@ -1,0 +1,3 @@
+//! Model checks (shuttle) of the caching protocols.
+
+fn main() {}
