@@ -1,6 +1,9 @@
 //! Data-key caching through the `Client`, and the cache identifiers of the shipped SDKs.
 
-#![expect(clippy::unwrap_used, reason = "test fixtures stop at the first failure")]
+#![expect(
+    clippy::unwrap_used,
+    reason = "test fixtures stop at the first failure"
+)]
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};

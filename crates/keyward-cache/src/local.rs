@@ -203,6 +203,12 @@ impl Lru {
         Some((entry, fill_started))
     }
 
+    /// When the fetch that produced the entry under `id` started, if known.
+    pub(crate) fn fill_started(&self, id: &CacheId) -> Option<Duration> {
+        let index = *self.map.get(id)?;
+        self.node(index)?.fill_started
+    }
+
     pub(crate) fn put(
         &mut self,
         id: CacheId,

@@ -170,7 +170,11 @@ struct Shared {
 #[derive(Debug)]
 struct State {
     lru: Lru,
-    in_flight: HashMap<CacheId, Duration>,
+    /// When each fill in flight started, per identifier, oldest first. A fill that another
+    /// caller took over (after a grace interval) still counts until an entry is stored.
+    in_flight: HashMap<CacheId, Vec<Duration>>,
+    /// All fills in flight.
+    fills: usize,
     last_prune: Option<Duration>,
 }
 
@@ -195,6 +199,7 @@ impl StormTrackingCache {
                 state: Mutex::new(State {
                     lru: Lru::new(settings.capacity, settings.pruning_tail_size),
                     in_flight: HashMap::new(),
+                    fills: 0,
                     last_prune: None,
                 }),
                 counters: Counters::default(),
@@ -211,7 +216,7 @@ impl StormTrackingCache {
 
     /// How many fetches are in flight.
     pub fn in_flight(&self) -> usize {
-        self.lock().in_flight.len()
+        self.lock().fills
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -242,18 +247,47 @@ impl StormTrackingCacheBuilder {
 impl State {
     fn fan_out_reached(&mut self, now: Duration, settings: &StormSettings) -> bool {
         let due = self.last_prune.is_none_or(|last| now >= last + PRUNE_EVERY);
-        if self.in_flight.len() >= settings.fan_out && due {
+        if self.fills >= settings.fan_out && due {
             self.last_prune = Some(now);
-            self.in_flight
-                .retain(|_, since| now < *since + settings.in_flight_ttl);
+            self.in_flight.retain(|_, starts| {
+                starts.retain(|since| now < *since + settings.in_flight_ttl);
+                !starts.is_empty()
+            });
+            self.fills = self.in_flight.values().map(Vec::len).sum();
         }
-        self.in_flight.len() >= settings.fan_out
+        self.fills >= settings.fan_out
+    }
+
+    fn start_fill(&mut self, id: &CacheId, now: Duration) {
+        self.in_flight.entry(*id).or_default().push(now);
+        self.fills += 1;
+    }
+
+    /// Ends one fill of `id` (an entry arrived), returning the latest start of its fills.
+    fn end_fill(&mut self, id: &CacheId) -> Option<Duration> {
+        let starts = self.in_flight.get_mut(id)?;
+        let latest = starts.last().copied();
+        if !starts.is_empty() {
+            starts.remove(0);
+            self.fills = self.fills.saturating_sub(1);
+        }
+        if starts.is_empty() {
+            self.in_flight.remove(id);
+        }
+        latest
+    }
+
+    fn end_all_fills(&mut self, id: &CacheId) {
+        if let Some(starts) = self.in_flight.remove(id) {
+            self.fills = self.fills.saturating_sub(starts.len());
+        }
     }
 
     /// Whether a fetch for `id` started less than a grace interval ago.
     fn fetching(&self, id: &CacheId, now: Duration, settings: &StormSettings) -> bool {
         self.in_flight
             .get(id)
+            .and_then(|starts| starts.last())
             .is_some_and(|since| now < *since + settings.grace_interval)
     }
 }
@@ -283,7 +317,7 @@ impl MaterialsCache for StormTrackingCache {
                 {
                     Lookup::Hit(entry)
                 } else {
-                    state.in_flight.insert(*id, now);
+                    state.start_fill(id, now);
                     Lookup::Fill
                 }
             }
@@ -291,7 +325,7 @@ impl MaterialsCache for StormTrackingCache {
                 if state.fan_out_reached(now, settings) || state.fetching(id, now, settings) {
                     Lookup::Wait
                 } else {
-                    state.in_flight.insert(*id, now);
+                    state.start_fill(id, now);
                     Lookup::Fill
                 }
             }
@@ -306,7 +340,9 @@ impl MaterialsCache for StormTrackingCache {
 
     fn put(&self, id: CacheId, entry: Entry) {
         let mut state = self.lock();
-        let fill_started = state.in_flight.remove(&id);
+        // The latest fill start stays with the entry, also when a slower, superseded fill
+        // stores its entry after the fill that took over from it.
+        let fill_started = state.end_fill(&id).max(state.lru.fill_started(&id));
         state
             .lru
             .put(id, Arc::new(entry), fill_started, &self.inner.counters);
@@ -314,7 +350,7 @@ impl MaterialsCache for StormTrackingCache {
 
     fn delete(&self, id: &CacheId) {
         let mut state = self.lock();
-        state.in_flight.remove(id);
+        state.end_all_fills(id);
         if state.lru.remove(id).is_some() {
             Counters::add(&self.inner.counters.deleted);
         }
