@@ -20,11 +20,15 @@ usage: cargo xtask <task> [options]
 tasks:
   test                 the whole test suite (the README's test command): starts moto server
                        (installed into target/moto-venv) on a free loopback port, runs unit,
-                       integration, vector, property and AWS KMS tests with nextest (or cargo
-                       test), then doctests and the examples; stops moto even on failure
+                       integration, vector, property, model-based and AWS KMS tests with
+                       nextest (or cargo test), then doctests, the shuttle model checks and
+                       the examples; stops moto even on failure
   demo [--kms]         the offline demonstration (local keys), as `keyward demo`; with --kms
                        also data-key caching over AWS KMS, against a local moto server
   moto                 start moto server and wait (Ctrl-C stops it), for manual runs
+  model [--cases N] [--seed S] [--schedules N]
+                       a long campaign of the caching manager's model-based test (default
+                       5,000 cases) and of the shuttle model checks (100,000 schedules each)
   vectors [SET ...]    run the test-vector sets; --write also writes docs/compatibility.md
   vectors decrypt --manifest PATH           decrypt any awses-decrypt manifest (v1 to v5)
   vectors encrypt --manifest PATH --out DIR run an awses-encrypt manifest into a decrypt set
@@ -61,6 +65,7 @@ fn run(args: &[String]) -> Result<()> {
         "tidy" => tidy::run(),
         "ci" => util::run(util::command("bash").arg(".ci/run")),
         "demo" => demo(rest),
+        "model" => model(rest),
         "moto" => {
             let moto = moto::Moto::start()?;
             println!("{}={}", moto::ENDPOINT_VAR, moto.endpoint());
@@ -99,7 +104,57 @@ fn test(extra: &[String]) -> Result<()> {
         )?;
     }
     util::run(util::cargo().args(["test", "--workspace", "--doc"]))?;
+    model_check(None)?;
     run_examples(moto.endpoint())
+}
+
+/// The shuttle model checks of the caching protocols: the crate's synchronisation swapped for
+/// shuttle's (feature `shuttle`), so they run as a build of their own. `iterations` overrides
+/// the schedules per check.
+fn model_check(iterations: Option<&str>) -> Result<()> {
+    let mut command = util::cargo();
+    command.args([
+        "test",
+        "--package",
+        "keyward-cache",
+        "--features",
+        "shuttle",
+        "--test",
+        "shuttle",
+        "--",
+        "--nocapture",
+    ]);
+    if let Some(iterations) = iterations {
+        command.env("SHUTTLE_ITERATIONS", iterations);
+    }
+    util::run(&mut command)
+}
+
+/// A long campaign of the caching manager's model-based test and of the model checks.
+fn model(args: &[String]) -> Result<()> {
+    let value = |flag: &str| {
+        args.iter()
+            .position(|arg| arg == flag)
+            .and_then(|i| args.get(i + 1))
+            .map(String::as_str)
+    };
+    let mut command = util::cargo();
+    command
+        .args([
+            "test",
+            "--package",
+            "keyward-tests",
+            "--test",
+            "caching_model",
+            "--",
+            "--nocapture",
+        ])
+        .env("KEYWARD_MODEL_CASES", value("--cases").unwrap_or("5000"));
+    if let Some(seed) = value("--seed") {
+        command.env("KEYWARD_MODEL_SEED", seed);
+    }
+    util::run(&mut command)?;
+    model_check(Some(value("--schedules").unwrap_or("100000")))
 }
 
 /// `keyward demo`; with `--kms`, against a moto server started for it.

@@ -480,5 +480,35 @@ impl MessageInfo {
     }
 }
 
+/// Reads a message's header without decrypting it: the suite, the encryption context, the
+/// encrypted data keys (who can decrypt it, and which data key it uses), the frame length.
+/// `message` may be the whole message or any prefix that holds the header.
+///
+/// # Security
+/// Nothing is authenticated: the header tag needs the data key. Use it to route or tally
+/// messages, never to trust their contents.
+///
+/// ```
+/// use keyward::materials::{RawAesKeyring, WrappingKey};
+/// use keyward::{Client, EncryptionContext};
+///
+/// # async fn run() -> Result<(), keyward::Error> {
+/// let client = Client::new(RawAesKeyring::new("ns", "key", WrappingKey::new(vec![7; 32]))?);
+/// let message = client.encrypt(b"hello", &EncryptionContext::from([("tenant", "acme")])).await?;
+/// let header = keyward::read_header(&message)?;
+/// assert_eq!(header.encryption_context().get("tenant"), Some("acme"));
+/// assert_eq!(header.encrypted_data_keys()[0].provider_id(), "ns");
+/// # Ok(())
+/// # }
+/// # tokio::runtime::Runtime::new().unwrap().block_on(run()).unwrap();
+/// ```
+///
+/// # Errors
+/// [`keyward_format::Error::Truncated`] when `message` ends inside the header, or the format
+/// error that makes the header invalid.
+pub fn read_header(message: &[u8]) -> Result<Header> {
+    Ok(Header::from_bytes(message, None)?.0)
+}
+
 /// How much a stream reads at a time.
 const STREAM_CHUNK: usize = 64 * 1024;

@@ -33,8 +33,12 @@ pub mod materials {
     pub use keyward_materials::*;
 }
 
-pub use keyward_format::{AlgorithmSuite, CommitmentPolicy, EncryptionContext, FrameLength};
+pub use keyward_format::{
+    AlgorithmSuite, CommitmentPolicy, EncryptionContext, FrameLength, Header,
+};
 pub use keyward_materials::{Keyring, MaterialsManager, async_trait};
 
-pub use crate::client::{Client, ClientBuilder, Decrypted, MessageInfo, StreamOptions};
+pub use crate::client::{
+    Client, ClientBuilder, Decrypted, MessageInfo, StreamOptions, read_header,
+};
 pub use crate::error::{Error, Result};
