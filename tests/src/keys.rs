@@ -54,6 +54,11 @@ impl Keys {
         self.keys.keys().map(String::as_str)
     }
 
+    /// A key's entry, as the manifest has it.
+    pub fn entry(&self, name: &str) -> Result<&Value> {
+        self.key(name)
+    }
+
     fn key(&self, name: &str) -> Result<&Value> {
         self.keys
             .get(name)

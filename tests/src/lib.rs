@@ -10,5 +10,6 @@ pub mod encrypt;
 pub mod keys;
 pub mod messages;
 pub mod moto;
+pub mod mpl;
 pub mod skips;
 pub mod vectors;

@@ -86,12 +86,13 @@ pub fn default_root() -> PathBuf {
 }
 
 /// The names of every set [`run_set`] knows.
-pub const SETS: [&str; 5] = [
+pub const SETS: [&str; 6] = [
     "commitment-kats",
     "decrypt-oracle",
     "headers",
     "awses-decrypt",
     "awses-encrypt",
+    "mpl",
 ];
 
 /// Runs every set.
@@ -112,6 +113,7 @@ pub fn run_set(root: &Path, name: &str) -> Result<Vec<SetReport>> {
         "headers" => headers(root)?,
         "awses-decrypt" => decrypt_sets(root)?,
         "awses-encrypt" => encrypt_sets(root)?,
+        "mpl" => crate::mpl::run(root)?,
         other => bail!("unknown vector set {other:?}; known: {SETS:?}"),
     })
 }

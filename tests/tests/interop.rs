@@ -92,3 +92,27 @@ fn encrypt_manifests_produce_sets_that_decrypt_in_full() {
         assert!(read.skipped.is_empty());
     }
 }
+
+#[test]
+fn the_mpl_keyring_vectors_pass_offline() {
+    let reports = run("mpl");
+    // Every caching test over static materials, with the MPL's own cache identifiers checked
+    // byte for byte at the cache, and hits exactly where the limits admit the cached entry.
+    assert_eq!(find(&reports, "mpl/caching-cmm").passed, 733);
+    let raw = find(&reports, "mpl/raw");
+    assert_eq!((raw.passed, raw.skipped.len()), (153, 16));
+    let hierarchy = find(&reports, "mpl/aws-kms-hierarchy");
+    assert_eq!((hierarchy.passed, hierarchy.skipped.len()), (11, 2));
+    assert_eq!(find(&reports, "mpl/static-material-keyring").passed, 4);
+    // Only the Database Encryption SDK suites and the real AWS KMS keys are skipped.
+    let kms = find(&reports, "mpl/aws-kms");
+    assert_eq!((kms.passed, kms.skipped.len()), (0, 156));
+    for report in &reports {
+        for (id, reason) in &report.skipped {
+            assert!(
+                reason.contains("AWS KMS") || reason.contains("Database Encryption SDK"),
+                "{id}: {reason}"
+            );
+        }
+    }
+}

@@ -63,13 +63,20 @@ impl CacheFiller {
     ) -> Result<Option<Materials>> {
         let cache = &self.cache;
         let start = cache.now();
+        let mut refused: Option<Arc<Entry>> = None;
         loop {
             match cache.get(id) {
                 Lookup::Hit(entry) => {
+                    // A cache that keeps an entry this caller retired answers with it again:
+                    // that is a miss, not a reason to look forever.
+                    if refused.as_ref().is_some_and(|r| Arc::ptr_eq(r, &entry)) {
+                        return Ok(None);
+                    }
                     if let Some(materials) = usable(&entry) {
                         return Ok(Some(materials));
                     }
                     cache.retire(id, &entry);
+                    refused = Some(entry);
                 }
                 Lookup::Fill => return Ok(None),
                 Lookup::Wait => {

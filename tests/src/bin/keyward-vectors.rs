@@ -131,7 +131,15 @@ fn document(reports: &[SetReport], total: &SetReport) -> String {
          manifest, every offline scenario encrypted by keyward into a complete `awses-decrypt`\n  \
          v5 set (`target/vectors/`), which is then decrypted in full. Another implementation's\n  \
          runner can decrypt the same folder; `cargo xtask vectors encrypt --manifest PATH --out\n  \
-         DIR` writes one anywhere.\n",
+         DIR` writes one anywhere.\n\
+         - `mpl/*`: the MPL's keyring test vectors (`manifests/mpl/test.json`), one report per\n  \
+         kind of encrypt key description: materials for the suite, context, required keys and\n  \
+         plaintext length from the described keyring or manager, then decrypt materials with\n  \
+         the described one (the same data key and required keys back), or the failure a negative\n  \
+         test expects. `caching-cmm` tests run keyward's caching manager with the MPL's\n  \
+         partition and legacy identifiers over a test cache that checks every identifier it is\n  \
+         given against the manifest, byte for byte, and that a lookup hits exactly when the\n  \
+         limits admit the cached entry (10 s old, 10 messages, 10 bytes).\n",
     );
     if !total.skipped.is_empty() {
         out.push_str(
