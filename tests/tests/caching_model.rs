@@ -417,7 +417,7 @@ impl Model {
             let messages = entry.max_messages.min(spec.max_messages);
             let bytes = entry.max_bytes.min(spec.max_bytes);
             if now.saturating_sub(entry.created) <= age
-                && entry.messages + 1 <= messages
+                && entry.messages < messages
                 && entry.bytes + length <= bytes
             {
                 entry.messages += 1;
@@ -846,7 +846,7 @@ fn the_caching_manager_keeps_to_its_model() {
     let seed: u64 = std::env::var("KEYWARD_MODEL_SEED")
         .ok()
         .and_then(|n| n.parse().ok())
-        .unwrap_or(0x6b65_7977_6172_64);
+        .unwrap_or(0x006b_6579_7761_7264);
     let mut seed_bytes = [0u8; 32];
     seed_bytes[..8].copy_from_slice(&seed.to_le_bytes());
     let config = Config {

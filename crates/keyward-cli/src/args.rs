@@ -99,6 +99,13 @@ pub(crate) struct Io {
     /// this file, or `-` for standard error.
     #[arg(long)]
     pub(crate) metadata_output: Option<PathBuf>,
+    /// Never replace an existing output file (checked again, atomically, when the finished
+    /// output is moved into place).
+    #[arg(long, conflicts_with = "interactive")]
+    pub(crate) no_overwrite: bool,
+    /// Ask on the terminal before replacing an existing output file.
+    #[arg(long)]
+    pub(crate) interactive: bool,
 }
 
 #[derive(Debug, Args)]
@@ -160,7 +167,8 @@ pub(crate) struct Keys {
     /// The commitment policy.
     #[arg(long, value_enum, default_value_t = Policy::RequireEncryptRequireDecrypt)]
     pub(crate) commitment_policy: Policy,
-    /// The most encrypted data keys a message may carry.
+    /// The most encrypted data keys a message may carry. Each may cost a call to a key
+    /// service on decrypt, so decrypt refuses more than 16 unless this says otherwise.
     #[arg(long)]
     pub(crate) max_encrypted_data_keys: Option<u16>,
 }
@@ -239,6 +247,13 @@ pub(crate) struct DecryptArgs {
     /// Refuse signed messages before any plaintext is written.
     #[arg(long)]
     pub(crate) unsigned_only: bool,
+    /// The largest frame (or non-framed body) to process, in bytes; a message with larger
+    /// ones fails before any of its body is buffered (as aws-encryption-cli's --max-length).
+    #[arg(long, value_name = "BYTES")]
+    pub(crate) max_length: Option<u64>,
+    /// The longest header to read, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = keyward::DEFAULT_STREAM_MAX_HEADER_LENGTH)]
+    pub(crate) max_header_length: usize,
 }
 
 #[derive(Debug, Args)]

@@ -14,6 +14,7 @@ use keyward::materials::{
     Keyring, MultiKeyring, RawAesKeyring, RawRsaKeyring, RsaPadding, WrappingKey,
 };
 use keyward::{AlgorithmSuite, ClientBuilder, CommitmentPolicy, EncryptionContext};
+use zeroize::Zeroizing;
 
 use crate::args::{AwsArgs, Keys, Padding, Policy};
 
@@ -34,7 +35,12 @@ pub(crate) async fn keyring(keys: &Keys) -> Result<Arc<dyn Keyring>> {
     }
     for spec in &keys.rsa {
         let (name, path) = split_pair(spec, "--rsa-key")?;
-        let pem = std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?;
+        let pem = Zeroizing::new(
+            std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?,
+        );
+        if pem.contains("PRIVATE KEY") {
+            warn_if_shared(Path::new(path));
+        }
         let builder = RawRsaKeyring::builder(&keys.namespace, name, padding(keys.rsa_padding));
         let builder = if pem.contains("PRIVATE KEY") {
             builder.private_key_pem(&pem)
@@ -172,11 +178,16 @@ pub(crate) fn configure(builder: ClientBuilder, keys: &Keys) -> Result<ClientBui
 
 /// Reads a key file: base64 of 16, 24 or 32 bytes.
 pub(crate) fn read_aes_key(path: &Path) -> Result<WrappingKey> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading the key file {}", path.display()))?;
-    let bytes = BASE64
-        .decode(text.trim())
-        .with_context(|| format!("{} is not a base64 key file", path.display()))?;
+    warn_if_shared(path);
+    let text = Zeroizing::new(
+        std::fs::read_to_string(path)
+            .with_context(|| format!("reading the key file {}", path.display()))?,
+    );
+    let bytes = Zeroizing::new(
+        BASE64
+            .decode(text.trim())
+            .with_context(|| format!("{} is not a base64 key file", path.display()))?,
+    );
     if !matches!(bytes.len(), 16 | 24 | 32) {
         bail!(
             "{} holds a {}-byte key; AES keys are 16, 24 or 32 bytes",
@@ -184,7 +195,25 @@ pub(crate) fn read_aes_key(path: &Path) -> Result<WrappingKey> {
             bytes.len()
         );
     }
-    Ok(WrappingKey::new(bytes))
+    Ok(WrappingKey::new(bytes.to_vec()))
+}
+
+/// Warns when a key file can be read by users other than its owner.
+pub(crate) fn warn_if_shared(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        if let Ok(metadata) = std::fs::metadata(path)
+            && metadata.permissions().mode() & 0o077 != 0
+        {
+            eprintln!(
+                "keyward: warning: the key file {} can be read by others (mode {:o}); \
+                 `chmod 600` it",
+                path.display(),
+                metadata.permissions().mode() & 0o777
+            );
+        }
+    }
 }
 
 pub(crate) fn context(pairs: &[String]) -> Result<EncryptionContext> {

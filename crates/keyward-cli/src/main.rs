@@ -5,6 +5,7 @@
 mod args;
 mod demo;
 mod keys;
+mod output;
 mod run;
 
 use std::process::ExitCode;

@@ -1,7 +1,8 @@
 //! The subcommands.
 
 use std::io::IsTerminal as _;
-use std::path::{Path, PathBuf};
+use std::num::NonZeroU16;
+use std::path::Path;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -21,8 +22,10 @@ use crate::args::{
     Cli, Command, DecryptArgs, EncryptArgs, GenerateKeyArgs, KeystoreArgs, KeystoreCommand,
 };
 use crate::keys;
+use crate::output::{self, Overwrite, TemporaryOutput};
 
 pub(crate) async fn run(cli: Cli) -> Result<()> {
+    output::remove_on_signals()?;
     match cli.command {
         Command::Encrypt(args) => encrypt(args).await,
         Command::Decrypt(args) => decrypt(args).await,
@@ -84,7 +87,7 @@ async fn encrypt(args: EncryptArgs) -> Result<()> {
             let (reader, length) = open_input(&input).await?;
             let client = &client;
             let context = &context;
-            with_output(&output, |writer| async move {
+            with_output(&output, overwrite(&args.io), |writer| async move {
                 Ok(client
                     .encrypt_stream(Progress::new(reader, length), writer, context, length)
                     .await?)
@@ -96,13 +99,26 @@ async fn encrypt(args: EncryptArgs) -> Result<()> {
     }
 
     let (input, length) = open_input(&args.io.input).await?;
-    let info = with_output(&args.io.output, |writer| async move {
+    let info = with_output(&args.io.output, overwrite(&args.io), |writer| async move {
         Ok(client
             .encrypt_stream(Progress::new(input, length), writer, &context, length)
             .await?)
     })
     .await?;
-    write_metadata(args.io.metadata_output.as_deref(), &info)
+    match info {
+        Some(info) => write_metadata(args.io.metadata_output.as_deref(), &info),
+        None => Ok(()),
+    }
+}
+
+fn overwrite(io: &crate::args::Io) -> Overwrite {
+    if io.no_overwrite {
+        Overwrite::No
+    } else if io.interactive {
+        Overwrite::Ask
+    } else {
+        Overwrite::Yes
+    }
 }
 
 async fn decrypt(args: DecryptArgs) -> Result<()> {
@@ -114,8 +130,19 @@ async fn decrypt(args: DecryptArgs) -> Result<()> {
     .build();
     let context = keys::context(&args.context)?;
     let (input, length) = open_input(&args.io.input).await?;
-    let info = with_output(&args.io.output, |writer| async move {
-        let mut options = StreamOptions::default();
+    let max_keys = NonZeroU16::new(
+        args.keys
+            .max_encrypted_data_keys
+            .unwrap_or(DEFAULT_MAX_ENCRYPTED_DATA_KEYS),
+    )
+    .context("--max-encrypted-data-keys must be at least 1")?;
+    let info = with_output(&args.io.output, overwrite(&args.io), |writer| async move {
+        let mut options = StreamOptions::default()
+            .max_header_length(args.max_header_length)
+            .max_encrypted_data_keys(max_keys);
+        if let Some(max) = args.max_length {
+            options = options.max_body_length(max);
+        }
         if !context.is_empty() {
             options = options.reproduced_context(&context);
         }
@@ -127,8 +154,15 @@ async fn decrypt(args: DecryptArgs) -> Result<()> {
             .await?)
     })
     .await?;
-    write_metadata(args.io.metadata_output.as_deref(), &info)
+    match info {
+        Some(info) => write_metadata(args.io.metadata_output.as_deref(), &info),
+        None => Ok(()),
+    }
 }
+
+/// The most encrypted data keys `keyward decrypt` reads unless told otherwise: each can cost
+/// a key-service call, and honest messages carry one per wrapping key.
+const DEFAULT_MAX_ENCRYPTED_DATA_KEYS: u16 = 16;
 
 fn generate_key(args: &GenerateKeyArgs) -> Result<()> {
     let key = keyward::materials::DataKey::generate(args.bits.bytes())?;
@@ -166,41 +200,28 @@ async fn open_input(path: &Path) -> Result<(Input, Option<u64>)> {
     Ok((Box::pin(file), length))
 }
 
-/// Runs `work` against standard output, or against a temporary file beside the output that
-/// is renamed into place only when `work` succeeds: a failure leaves no partial file.
-async fn with_output<F, Fut>(path: &Path, work: F) -> Result<MessageInfo>
+/// Runs `work` against standard output, or against a temporary file beside the output (see
+/// [`output`]) that is moved into place only when `work` succeeds: a failure, a panic or a
+/// signal leaves no partial file. `None` when the overwrite rule skipped the output.
+async fn with_output<F, Fut>(
+    path: &Path,
+    overwrite: Overwrite,
+    work: F,
+) -> Result<Option<MessageInfo>>
 where
     F: FnOnce(Pin<Box<dyn AsyncWrite + Send>>) -> Fut,
     Fut: Future<Output = Result<MessageInfo>>,
 {
     if path == Path::new("-") {
-        return work(Box::pin(tokio::io::stdout())).await;
+        return work(Box::pin(tokio::io::stdout())).await.map(Some);
     }
-    let temporary = temporary_path(path);
-    let file = tokio::fs::File::create(&temporary)
-        .await
-        .with_context(|| format!("creating {}", temporary.display()))?;
-    let result = work(Box::pin(file)).await;
-    match result {
-        Ok(info) => {
-            tokio::fs::rename(&temporary, path)
-                .await
-                .with_context(|| format!("writing {}", path.display()))?;
-            Ok(info)
-        }
-        Err(error) => {
-            let _ = tokio::fs::remove_file(&temporary).await;
-            Err(error)
-        }
+    if !output::may_write(path, overwrite)? {
+        return Ok(None);
     }
-}
-
-fn temporary_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    path.with_file_name(format!(".{name}.keyward-{}.partial", std::process::id()))
+    let (temporary, file) = TemporaryOutput::create(path, overwrite)?;
+    let info = work(Box::pin(tokio::fs::File::from_std(file))).await?;
+    temporary.commit()?;
+    Ok(Some(info))
 }
 
 fn write_metadata(path: Option<&Path>, info: &MessageInfo) -> Result<()> {

@@ -352,3 +352,205 @@ fn batch_encryption_reuses_a_cached_data_key_across_files() {
         "max messages 2: the third file gets a new one"
     );
 }
+
+/// Temporary files beside the output: `.NAME.<32 hex digits>.partial`.
+fn partial_files(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| {
+            path.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.ends_with(".partial"))
+        })
+        .collect()
+}
+
+/// A decrypt of standard input that is stopped by a signal while it writes: the temporary
+/// output is private, randomly named, and removed; no output appears.
+#[cfg(unix)]
+#[test]
+fn a_signal_during_decryption_leaves_no_plaintext_behind() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = setup("signals");
+    // A large unsigned message, so that the decryptor writes plaintext before the end.
+    let big: Vec<u8> = (0..4_000_000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(dir.join("big"), &big).unwrap();
+    let encrypt = keyward(
+        &[
+            "encrypt",
+            "--aes-key",
+            "a=a.key",
+            "--suite",
+            "0x0478",
+            "-i",
+            "big",
+            "-o",
+            "big.ct",
+        ],
+        &dir,
+    );
+    assert!(encrypt.status.success());
+    let message = std::fs::read(dir.join("big.ct")).unwrap();
+    for signal in ["INT", "TERM", "HUP"] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_keyward"))
+            .args(["decrypt", "--aes-key", "a=a.key", "-i", "-", "-o", "out"])
+            .current_dir(&dir)
+            .stdin(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        // Half the message, and keep the pipe open: the decryptor waits for the rest.
+        stdin.write_all(&message[..message.len() / 2]).unwrap();
+        stdin.flush().unwrap();
+        let partial = (0..200)
+            .find_map(|_| {
+                std::thread::sleep(std::time::Duration::from_millis(25));
+                partial_files(&dir).pop()
+            })
+            .expect("a temporary output appears");
+        let name = partial.file_name().unwrap().to_str().unwrap().to_owned();
+        let random = name
+            .strip_prefix(".out.")
+            .and_then(|rest| rest.strip_suffix(".partial"))
+            .unwrap();
+        assert_eq!(random.len(), 32);
+        assert!(random.chars().all(|c| c.is_ascii_hexdigit()));
+        let mode = std::fs::metadata(&partial).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{signal}: mode {mode:o}");
+        let status = Command::new("kill")
+            .args([&format!("-{signal}"), &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let output = child.wait_with_output().unwrap();
+        drop(stdin);
+        assert!(!output.status.success(), "{signal}");
+        assert!(
+            partial_files(&dir).is_empty(),
+            "{signal}: a partial file is left"
+        );
+        assert!(!dir.join("out").exists(), "{signal}: an output appeared");
+    }
+}
+
+#[test]
+fn no_overwrite_keeps_an_existing_output() {
+    let dir = setup("no-overwrite");
+    std::fs::write(dir.join("ct"), b"precious").unwrap();
+    let refused = keyward(
+        &[
+            "encrypt",
+            "--aes-key",
+            "a=a.key",
+            "-i",
+            "plain",
+            "-o",
+            "ct",
+            "--no-overwrite",
+        ],
+        &dir,
+    );
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("--no-overwrite"), "{stderr}");
+    assert_eq!(std::fs::read(dir.join("ct")).unwrap(), b"precious");
+    assert!(partial_files(&dir).is_empty());
+    // Without a terminal, --interactive answers no: the file stays, and that is no error.
+    let skipped = Command::new(env!("CARGO_BIN_EXE_keyward"))
+        .args(["encrypt", "--aes-key", "a=a.key", "-i", "plain", "-o", "ct"])
+        .arg("--interactive")
+        .current_dir(&dir)
+        .stdin(Stdio::null())
+        .env_remove("TERM")
+        .output()
+        .unwrap();
+    if std::fs::OpenOptions::new()
+        .read(true)
+        .open("/dev/tty")
+        .is_err()
+    {
+        assert!(skipped.status.success());
+        assert_eq!(std::fs::read(dir.join("ct")).unwrap(), b"precious");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_key_file_readable_by_others_draws_a_warning() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = setup("key-mode");
+    let quiet = keyward(
+        &["encrypt", "--aes-key", "a=a.key", "-i", "plain", "-o", "ct"],
+        &dir,
+    );
+    assert!(quiet.status.success());
+    assert!(!String::from_utf8_lossy(&quiet.stderr).contains("warning"));
+    std::fs::set_permissions(dir.join("a.key"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let loud = keyward(
+        &[
+            "encrypt",
+            "--aes-key",
+            "a=a.key",
+            "-i",
+            "plain",
+            "-o",
+            "ct2",
+        ],
+        &dir,
+    );
+    assert!(loud.status.success());
+    let stderr = String::from_utf8_lossy(&loud.stderr);
+    assert!(
+        stderr.contains("can be read by others (mode 644)"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn max_length_refuses_large_frames_before_decrypting() {
+    let dir = setup("max-length");
+    let encrypt = keyward(
+        &[
+            "encrypt",
+            "--aes-key",
+            "a=a.key",
+            "--frame-length",
+            "65536",
+            "-i",
+            "plain",
+            "-o",
+            "ct",
+        ],
+        &dir,
+    );
+    assert!(encrypt.status.success());
+    let decrypt = |max: &str| {
+        keyward(
+            &[
+                "decrypt",
+                "--aes-key",
+                "a=a.key",
+                "-i",
+                "ct",
+                "-o",
+                "out",
+                "--max-length",
+                max,
+            ],
+            &dir,
+        )
+    };
+    let refused = decrypt("4096");
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("65536-byte parts"), "{stderr}");
+    assert!(!dir.join("out").exists());
+    assert!(decrypt("65536").status.success());
+    assert_eq!(
+        std::fs::read(dir.join("out")).unwrap(),
+        std::fs::read(dir.join("plain")).unwrap()
+    );
+}

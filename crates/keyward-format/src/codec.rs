@@ -1,16 +1,16 @@
 //! A bounded big-endian reader over bytes that may still be arriving.
 //!
-//! Every read checks the remaining length first. Running out of bytes is not an error here: it
-//! reports how many bytes in total the parse needs, so a streaming caller can wait for them and
-//! a whole-buffer caller can report truncation.
+//! Every read checks the remaining length first. Running out of bytes is reported apart from
+//! malformed bytes, so a whole-buffer caller can report truncation (streaming callers find a
+//! header's end with the header scanner instead).
 
 use crate::error::Error;
 
 /// Why a parse stopped.
 #[derive(Debug)]
 pub(crate) enum ParseError {
-    /// The input ends early; the parse needs at least `needed` bytes in total.
-    Incomplete { needed: usize },
+    /// The input ends early.
+    Incomplete,
     /// The bytes are malformed.
     Invalid(Error),
 }
@@ -50,7 +50,7 @@ impl<'a> Reader<'a> {
                 self.pos = end;
                 Ok(bytes)
             }
-            None => Err(ParseError::Incomplete { needed: end }),
+            None => Err(ParseError::Incomplete),
         }
     }
 

@@ -143,7 +143,7 @@ impl EncryptionContext {
         }
         let mut reader = Reader::new(bytes);
         let parsed = parse_pairs(&mut reader).map_err(|e| match e {
-            ParseError::Incomplete { .. } => {
+            ParseError::Incomplete => {
                 Error::MalformedEncryptionContext("a pair runs past the end of the context")
             }
             ParseError::Invalid(e) => e,

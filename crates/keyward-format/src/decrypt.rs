@@ -5,12 +5,12 @@
 use core::fmt;
 use core::num::NonZeroU16;
 
-use crate::codec::{ParseError, Reader};
+use crate::codec::Reader;
 use crate::context::EncryptionContext;
 use crate::crypto::{IV_LEN, MessageHash, TAG_LEN};
 use crate::error::{Error, Result};
 use crate::frame::{BodyAad, BodyPart, FINAL_FRAME_MARKER, NON_FRAMED_MAX_LEN};
-use crate::header::{ContentType, Header};
+use crate::header::{ContentType, Header, HeaderLimits, HeaderScanner};
 use crate::kdf::{self, InfoStyle, MessageKey};
 use crate::policy::CommitmentPolicy;
 use crate::signature::VerificationKey;
@@ -22,17 +22,22 @@ use crate::suite::Kdf;
 pub struct DecryptOptions {
     commitment_policy: CommitmentPolicy,
     max_encrypted_data_keys: Option<NonZeroU16>,
+    max_header_len: Option<usize>,
+    max_body_len: Option<u64>,
     net_v4_0_0_retry: bool,
     unsigned_only: bool,
 }
 
 impl DecryptOptions {
-    /// The defaults: require key commitment, no limit on encrypted data keys, the ESDK-NET
-    /// 4.0.0 retry on, signed messages accepted.
+    /// The defaults: require key commitment, no limit on encrypted data keys, header length
+    /// or body length (what the official SDKs accept), the ESDK-NET 4.0.0 retry on, signed
+    /// messages accepted.
     pub const fn new() -> Self {
         Self {
             commitment_policy: CommitmentPolicy::RequireEncryptRequireDecrypt,
             max_encrypted_data_keys: None,
+            max_header_len: None,
+            max_body_len: None,
             net_v4_0_0_retry: true,
             unsigned_only: false,
         }
@@ -48,6 +53,22 @@ impl DecryptOptions {
     /// Default: no limit.
     pub const fn max_encrypted_data_keys(mut self, max: NonZeroU16) -> Self {
         self.max_encrypted_data_keys = Some(max);
+        self
+    }
+
+    /// Refuses headers longer than `max` bytes, before buffering more than `max` of them.
+    /// Default: no limit (a header can reach several GiB: 65,535 keys of 64 KiB each).
+    pub const fn max_header_len(mut self, max: usize) -> Self {
+        self.max_header_len = Some(max);
+        self
+    }
+
+    /// Refuses messages whose frames (or non-framed body) are longer than `max` bytes, before
+    /// buffering any of their body: the decryptor holds one whole frame before it may release
+    /// it, so this bounds its memory. Default: no limit (frames of up to 2^32 - 1 bytes,
+    /// non-framed bodies up to 2^36 - 32).
+    pub const fn max_body_len(mut self, max: u64) -> Self {
+        self.max_body_len = Some(max);
         self
     }
 
@@ -108,9 +129,8 @@ pub enum Progress {
 pub struct Decryptor {
     options: DecryptOptions,
     state: State,
+    scanner: HeaderScanner,
     buf: Vec<u8>,
-    carry: Vec<u8>,
-    needed: usize,
     header: Option<Header>,
     body: Option<Body>,
     held: Vec<u8>,
@@ -146,9 +166,11 @@ impl Decryptor {
         Self {
             options,
             state: State::Header,
+            scanner: HeaderScanner::new(HeaderLimits {
+                max_len: options.max_header_len,
+                max_encrypted_data_keys: options.max_encrypted_data_keys,
+            }),
             buf: Vec::new(),
-            carry: Vec::new(),
-            needed: 0,
             header: None,
             body: None,
             held: Vec::new(),
@@ -156,13 +178,18 @@ impl Decryptor {
     }
 
     /// Consumes header bytes from `input`. Returns the header once it is complete, `None`
-    /// while more input is needed.
+    /// while more input is needed (all of `input` was taken).
     ///
-    /// Bytes after the header that arrive in the same input are kept for the body.
+    /// Takes no byte after the header: what follows stays in `input` for
+    /// [`Decryptor::decrypt`]. Linear time whatever the input's chunking: each byte is copied
+    /// once and each length read once.
     ///
     /// # Errors
-    /// A malformed header; [`Error::CommitmentPolicy`] when the policy refuses the suite;
-    /// [`Error::SignedMessageRefused`] for a signed message in unsigned-only mode.
+    /// A malformed header; [`Error::HeaderTooLong`] and [`Error::TooManyEncryptedDataKeys`]
+    /// against the limits, as soon as the fields that break them are known;
+    /// [`Error::BodyTooLong`] for frames over the body limit; [`Error::CommitmentPolicy`] when
+    /// the policy refuses the suite; [`Error::SignedMessageRefused`] for a signed message in
+    /// unsigned-only mode.
     pub fn read_header(&mut self, input: &mut &[u8]) -> Result<Option<&Header>> {
         match self.state {
             State::Header => {}
@@ -183,40 +210,18 @@ impl Decryptor {
     }
 
     fn parse_header(&mut self, input: &mut &[u8]) -> Result<()> {
-        let max = self.options.max_encrypted_data_keys;
-        let parsed = if self.buf.is_empty() {
-            match Header::parse(input, max) {
-                Ok(header) => {
-                    *input = input.get(header.as_bytes().len()..).unwrap_or_default();
-                    header
-                }
-                Err(ParseError::Incomplete { needed }) => {
-                    self.buf.extend_from_slice(input);
-                    *input = &[];
-                    self.needed = needed;
-                    return Ok(());
-                }
-                Err(ParseError::Invalid(error)) => return Err(error),
-            }
-        } else {
-            self.buf.extend_from_slice(input);
-            *input = &[];
-            if self.buf.len() < self.needed {
-                return Ok(());
-            }
-            match Header::parse(&self.buf, max) {
-                Ok(header) => {
-                    self.carry = self.buf.split_off(header.as_bytes().len());
-                    self.buf = Vec::new();
-                    header
-                }
-                Err(ParseError::Incomplete { needed }) => {
-                    self.needed = needed;
-                    return Ok(());
-                }
-                Err(ParseError::Invalid(error)) => return Err(error),
-            }
+        let Some(parsed) = self.scanner.feed(input)? else {
+            return Ok(());
         };
+        if let Some(max) = self.options.max_body_len
+            && parsed.content_type() == ContentType::Framed
+            && u64::from(parsed.frame_length()) > max
+        {
+            return Err(Error::BodyTooLong {
+                len: u64::from(parsed.frame_length()),
+                max,
+            });
+        }
         let suite = parsed.suite();
         let policy = self.options.commitment_policy;
         if !policy.allows_decrypt(suite) {
@@ -342,9 +347,7 @@ impl Decryptor {
     /// the end of the message, or [`Error::OutOfOrder`] before [`Decryptor::begin_body`]. After
     /// an error the decryptor accepts no more input.
     pub fn decrypt(&mut self, input: &mut &[u8], out: &mut Vec<u8>) -> Result<Progress> {
-        let result = self
-            .decrypt_carry(out)
-            .and_then(|()| self.decrypt_input(input, out));
+        let result = self.decrypt_input(input, out);
         if result.is_err() {
             self.state = State::Failed;
             self.held.clear();
@@ -368,21 +371,12 @@ impl Decryptor {
     /// header while it arrives, and a signed message's last part until its signature verifies.
     /// Bounded by one frame for framed messages.
     pub fn buffered_len(&self) -> usize {
-        self.buf.capacity() + self.carry.capacity() + self.held.capacity()
+        self.scanner.buffered_len() + self.buf.capacity() + self.held.capacity()
     }
 
     /// Whether the whole message has been read and authenticated.
     pub fn is_complete(&self) -> bool {
         self.state == State::Done
-    }
-
-    fn decrypt_carry(&mut self, out: &mut Vec<u8>) -> Result<()> {
-        if self.carry.is_empty() {
-            return Ok(());
-        }
-        let carry = core::mem::take(&mut self.carry);
-        let mut input = &carry[..];
-        self.decrypt_input(&mut input, out).map(|_| ())
     }
 
     fn decrypt_input(&mut self, input: &mut &[u8], out: &mut Vec<u8>) -> Result<Progress> {
@@ -412,7 +406,10 @@ impl Decryptor {
                 UnitLen::Prefix(len) | UnitLen::Whole(len) => len,
             };
             let take = target.saturating_sub(self.buf.len()).min(input.len());
-            self.buf.reserve_exact(take);
+            // One allocation per unit length: the whole unit once its length is known (the
+            // buffer is reused for the next frame), never growth chunk by chunk.
+            self.buf
+                .reserve_exact(target.saturating_sub(self.buf.len()));
             let (head, rest) = input.split_at(take);
             self.buf.extend_from_slice(head);
             *input = rest;
@@ -453,9 +450,9 @@ impl Decryptor {
                             frame_length: header.frame_length(),
                         });
                     }
-                    FINAL_FRAME_PREFIX + content_len as usize + TAG_LEN
+                    FINAL_FRAME_PREFIX + to_usize(content_len)? + TAG_LEN
                 }
-                Ok(_) => 4 + IV_LEN + header.frame_length() as usize + TAG_LEN,
+                Ok(_) => 4 + IV_LEN + to_usize(header.frame_length())? + TAG_LEN,
                 Err(_) => return Ok(UnitLen::Prefix(4)),
             },
             (_, ContentType::NonFramed) => {
@@ -466,6 +463,14 @@ impl Decryptor {
                     u64::from_be_bytes(content_len.try_into().map_err(|_| Error::Truncated)?);
                 if content_len > NON_FRAMED_MAX_LEN {
                     return Err(Error::NonFramedBodyTooLong(content_len));
+                }
+                if let Some(max) = self.options.max_body_len
+                    && content_len > max
+                {
+                    return Err(Error::BodyTooLong {
+                        len: content_len,
+                        max,
+                    });
                 }
                 NON_FRAMED_PREFIX
                     + usize::try_from(content_len)
@@ -564,6 +569,15 @@ impl Decryptor {
         }
         Ok(())
     }
+}
+
+/// A declared length as a memory size (frames of 2^32 - 1 bytes cannot be held on 32-bit
+/// targets).
+fn to_usize(len: u32) -> Result<usize> {
+    usize::try_from(len).map_err(|_| Error::BodyTooLong {
+        len: u64::from(len),
+        max: u64::try_from(usize::MAX).unwrap_or(u64::MAX),
+    })
 }
 
 fn header_tag_verifies(header: &Header, key: &MessageKey, aad: &[u8]) -> bool {

@@ -149,6 +149,24 @@ pub enum Error {
         frame_length: u32,
     },
 
+    /// The header is longer than the configured limit (checked before its bytes are
+    /// buffered).
+    #[error("the header is longer than {max} bytes, the configured limit")]
+    HeaderTooLong {
+        /// The configured maximum.
+        max: usize,
+    },
+
+    /// A frame, or a non-framed body, is longer than the configured limit (checked before
+    /// any of it is buffered).
+    #[error("the message body declares {len}-byte parts, longer than the limit of {max} bytes")]
+    BodyTooLong {
+        /// The frame length, or the non-framed content length.
+        len: u64,
+        /// The configured maximum.
+        max: u64,
+    },
+
     /// A non-framed body claims more content than AES-GCM can protect.
     #[error("non-framed body claims {0} bytes, more than AES-GCM allows")]
     NonFramedBodyTooLong(u64),

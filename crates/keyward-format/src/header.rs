@@ -13,6 +13,10 @@ use crate::kdf::COMMITMENT_LEN;
 use crate::signature::VerificationKey;
 use crate::suite::{AlgorithmSuite, MessageFormatVersion};
 
+mod scan;
+
+pub(crate) use self::scan::{HeaderLimits, HeaderScanner};
+
 /// How the message body is laid out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -138,6 +142,20 @@ impl Header {
         &self.tag
     }
 
+    /// Parses a complete header (the scanner found its end), keeping its bytes.
+    pub(crate) fn parse_complete(bytes: Vec<u8>, max_edks: Option<NonZeroU16>) -> Result<Self> {
+        let mut header = match Self::parse(&bytes, max_edks) {
+            Ok(header) => header,
+            Err(ParseError::Incomplete) => return Err(Error::Truncated),
+            Err(ParseError::Invalid(error)) => return Err(error),
+        };
+        if header.bytes.len() != bytes.len() {
+            return Err(Error::Truncated);
+        }
+        header.bytes = bytes;
+        Ok(header)
+    }
+
     /// Parses a header (body and authentication) from the start of `input`.
     pub(crate) fn parse(input: &[u8], max_edks: Option<NonZeroU16>) -> ParseResult<Self> {
         let mut reader = Reader::new(input);
@@ -228,9 +246,7 @@ impl Header {
         let tag = reader.array::<TAG_LEN>()?;
         let bytes = input
             .get(..reader.position())
-            .ok_or(ParseError::Incomplete {
-                needed: reader.position(),
-            })?;
+            .ok_or(ParseError::Incomplete)?;
         Ok(Self {
             suite,
             message_id,
@@ -260,7 +276,7 @@ impl Header {
                 let len = header.bytes.len();
                 Ok((header, len))
             }
-            Err(ParseError::Incomplete { .. }) => Err(Error::Truncated),
+            Err(ParseError::Incomplete) => Err(Error::Truncated),
             Err(ParseError::Invalid(error)) => Err(error),
         }
     }
@@ -342,4 +358,4 @@ fn check_frame_length(content_type: ContentType, frame_length: u32) -> Result<()
 const IV_LEN_BYTE: u8 = 12;
 
 /// The only message type: customer-authenticated encrypted data.
-const MESSAGE_TYPE: u8 = 0x80;
+pub(crate) const MESSAGE_TYPE: u8 = 0x80;

@@ -9,6 +9,7 @@
 mod api {
     mod errors;
     mod hand_built;
+    mod hostile;
     mod properties;
     mod round_trip;
     mod support;

@@ -44,6 +44,8 @@ pub struct Client {
     frame_length: FrameLength,
     suite: Option<AlgorithmSuite>,
     max_encrypted_data_keys: Option<NonZeroU16>,
+    max_header_length: Option<usize>,
+    max_body_length: Option<u64>,
     net_v4_0_0_retry: bool,
 }
 
@@ -74,6 +76,8 @@ impl Client {
                 frame_length: FrameLength::DEFAULT,
                 suite: None,
                 max_encrypted_data_keys: None,
+                max_header_length: None,
+                max_body_length: None,
                 net_v4_0_0_retry: true,
             },
         }
@@ -174,8 +178,18 @@ impl Client {
     /// written by then: write to a place the caller can discard on error, or use
     /// [`StreamOptions::unsigned_only`], which refuses signed messages before any plaintext.
     ///
+    /// # Security
+    /// Streams come from outside: the stream options limit the header (1 MiB and 256
+    /// encrypted data keys by default, far above any honest message) and, when set, the
+    /// frame length, before the bytes that break them are buffered; the tighter of the
+    /// client's and the stream's limits applies. The time spent is linear in the input,
+    /// whatever its chunking.
+    ///
     /// # Errors
-    /// As [`Client::decrypt`], and I/O errors.
+    /// As [`Client::decrypt`], the limits' errors
+    /// ([`keyward_format::Error::HeaderTooLong`],
+    /// [`keyward_format::Error::TooManyEncryptedDataKeys`],
+    /// [`keyward_format::Error::BodyTooLong`]), and I/O errors.
     pub async fn decrypt_stream<R, W>(
         &self,
         mut reader: R,
@@ -186,8 +200,7 @@ impl Client {
         R: AsyncRead + Unpin + Send,
         W: AsyncWrite + Unpin + Send,
     {
-        let mut decryptor =
-            Decryptor::new(self.decrypt_options().unsigned_only(options.unsigned_only));
+        let mut decryptor = Decryptor::new(self.stream_decrypt_options(&options));
         let mut chunk = vec![0u8; STREAM_CHUNK];
         let mut out = Vec::with_capacity(STREAM_CHUNK + 8192);
         let mut header = None;
@@ -328,11 +341,40 @@ impl Client {
     }
 
     fn decrypt_options(&self) -> DecryptOptions {
+        self.limited_options(
+            self.max_encrypted_data_keys,
+            self.max_header_length,
+            self.max_body_length,
+        )
+    }
+
+    /// The client's options with the stream's limits: the tighter of each.
+    fn stream_decrypt_options(&self, stream: &StreamOptions<'_>) -> DecryptOptions {
+        self.limited_options(
+            tighter(self.max_encrypted_data_keys, stream.max_encrypted_data_keys),
+            tighter(self.max_header_length, stream.max_header_length),
+            tighter(self.max_body_length, stream.max_body_length),
+        )
+        .unsigned_only(stream.unsigned_only)
+    }
+
+    fn limited_options(
+        &self,
+        max_encrypted_data_keys: Option<NonZeroU16>,
+        max_header_length: Option<usize>,
+        max_body_length: Option<u64>,
+    ) -> DecryptOptions {
         let mut options = DecryptOptions::new()
             .commitment_policy(self.commitment_policy)
             .net_v4_0_0_retry(self.net_v4_0_0_retry);
-        if let Some(max) = self.max_encrypted_data_keys {
+        if let Some(max) = max_encrypted_data_keys {
             options = options.max_encrypted_data_keys(max);
+        }
+        if let Some(max) = max_header_length {
+            options = options.max_header_len(max);
+        }
+        if let Some(max) = max_body_length {
+            options = options.max_body_len(max);
         }
         options
     }
@@ -365,6 +407,23 @@ impl ClientBuilder {
         self
     }
 
+    /// The longest header a message may have, on decrypt; refused before more is buffered.
+    /// Default: no limit for whole buffers (what the official SDKs accept); streams apply
+    /// [`DEFAULT_STREAM_MAX_HEADER_LENGTH`] unless their options say otherwise.
+    pub fn max_header_length(mut self, max: usize) -> Self {
+        self.client.max_header_length = Some(max);
+        self
+    }
+
+    /// The longest frame (or non-framed body) a message may have, on decrypt: the official
+    /// SDKs' `max_body_length` and the aws-encryption-cli's `--max-length`. A larger one fails
+    /// before any of the body is buffered, which bounds a stream's memory to about one frame.
+    /// Default: no limit.
+    pub fn max_body_length(mut self, max: u64) -> Self {
+        self.client.max_body_length = Some(max);
+        self
+    }
+
     /// Whether to accept messages written by ESDK-NET 4.0.0 (a retry with its two deviations
     /// after a header-authentication failure). Default: on, as in the official SDKs.
     pub fn net_v4_0_0_retry(mut self, retry: bool) -> Self {
@@ -378,14 +437,45 @@ impl ClientBuilder {
     }
 }
 
+/// The longest header [`Client::decrypt_stream`] reads by default: 1 MiB. An honest header
+/// holds a context of at most 64 KiB and one encrypted data key per wrapping key (a few
+/// hundred bytes for AWS KMS, 512 for RSA-4096).
+pub const DEFAULT_STREAM_MAX_HEADER_LENGTH: usize = 1 << 20;
+
+/// The most encrypted data keys [`Client::decrypt_stream`] reads by default: 256. Honest
+/// messages carry one per wrapping key; the format allows 65,535, each of which a keyring may
+/// try with a call to its key service.
+pub const DEFAULT_STREAM_MAX_ENCRYPTED_DATA_KEYS: NonZeroU16 = match NonZeroU16::new(256) {
+    Some(max) => max,
+    None => NonZeroU16::MIN,
+};
+
 /// Options of [`Client::decrypt_stream`].
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 #[non_exhaustive]
 pub struct StreamOptions<'a> {
     /// The reproduced encryption context, as in [`Client::decrypt_with_context`].
     pub reproduced_context: Option<&'a EncryptionContext>,
     /// Refuse signed messages right after the header.
     pub unsigned_only: bool,
+    /// The longest header (default [`DEFAULT_STREAM_MAX_HEADER_LENGTH`]; `None`: no limit).
+    pub max_header_length: Option<usize>,
+    /// The most encrypted data keys (default [`DEFAULT_STREAM_MAX_ENCRYPTED_DATA_KEYS`]).
+    pub max_encrypted_data_keys: Option<NonZeroU16>,
+    /// The longest frame or non-framed body (default: no limit).
+    pub max_body_length: Option<u64>,
+}
+
+impl Default for StreamOptions<'_> {
+    fn default() -> Self {
+        Self {
+            reproduced_context: None,
+            unsigned_only: false,
+            max_header_length: Some(DEFAULT_STREAM_MAX_HEADER_LENGTH),
+            max_encrypted_data_keys: Some(DEFAULT_STREAM_MAX_ENCRYPTED_DATA_KEYS),
+            max_body_length: None,
+        }
+    }
 }
 
 impl<'a> StreamOptions<'a> {
@@ -400,10 +490,43 @@ impl<'a> StreamOptions<'a> {
         self.unsigned_only = true;
         self
     }
+
+    /// With this header limit.
+    pub fn max_header_length(mut self, max: usize) -> Self {
+        self.max_header_length = Some(max);
+        self
+    }
+
+    /// With this limit on encrypted data keys.
+    pub fn max_encrypted_data_keys(mut self, max: NonZeroU16) -> Self {
+        self.max_encrypted_data_keys = Some(max);
+        self
+    }
+
+    /// With this limit on the frame length (or a non-framed body's length).
+    pub fn max_body_length(mut self, max: u64) -> Self {
+        self.max_body_length = Some(max);
+        self
+    }
+
+    /// Without the header and key limits of the defaults (as whole-buffer decrypt).
+    pub fn unlimited(mut self) -> Self {
+        self.max_header_length = None;
+        self.max_encrypted_data_keys = None;
+        self
+    }
 }
 
-/// A decrypted message: the plaintext and what a caller should check about it.
-#[derive(Debug)]
+/// The tighter of two optional limits (`None` is no limit).
+fn tighter<T: Ord>(a: Option<T>, b: Option<T>) -> Option<T> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// A decrypted message: the plaintext and what a caller should check about it. Its `Debug`
+/// shows the plaintext's length, never its bytes.
 pub struct Decrypted {
     plaintext: Vec<u8>,
     info: MessageInfo,
@@ -423,6 +546,18 @@ impl Decrypted {
     /// The message's suite, context and key providers.
     pub fn info(&self) -> &MessageInfo {
         &self.info
+    }
+}
+
+impl core::fmt::Debug for Decrypted {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Decrypted")
+            .field(
+                "plaintext",
+                &format_args!("[{} bytes]", self.plaintext.len()),
+            )
+            .field("info", &self.info)
+            .finish()
     }
 }
 

@@ -39,6 +39,7 @@ pub use keyward_format::{
 pub use keyward_materials::{Keyring, MaterialsManager, async_trait};
 
 pub use crate::client::{
-    Client, ClientBuilder, Decrypted, MessageInfo, StreamOptions, read_header,
+    Client, ClientBuilder, DEFAULT_STREAM_MAX_ENCRYPTED_DATA_KEYS,
+    DEFAULT_STREAM_MAX_HEADER_LENGTH, Decrypted, MessageInfo, StreamOptions, read_header,
 };
 pub use crate::error::{Error, Result};
