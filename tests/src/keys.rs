@@ -248,6 +248,11 @@ impl Keys {
                     other => bail!("unknown RSA padding {other:?}"),
                 };
                 let builder = RawRsaKeyring::builder(namespace, key_name, padding);
+                // The vectors include messages wrapped with PKCS #1 v1.5.
+                let builder = match padding {
+                    RsaPadding::Pkcs1 => builder.legacy_pkcs1_decryption(),
+                    _ => builder,
+                };
                 let builder = match self.key(name)?["type"].as_str() {
                     // A private key can encrypt too when the manifest holds its public twin.
                     Some("private") => match self.public_twin(name) {

@@ -118,7 +118,8 @@ pub(crate) struct Keys {
     /// decrypt). Repeatable.
     #[arg(long = "rsa-key", value_name = "NAME=PATH")]
     pub(crate) rsa: Vec<String>,
-    /// The RSA padding.
+    /// The RSA padding. `pkcs1` is for old messages only: keyward decrypts it with implicit
+    /// rejection, so a failure shows only at the message's key check.
     #[arg(long, value_enum, default_value_t = Padding::OaepSha256)]
     pub(crate) rsa_padding: Padding,
     /// An AWS KMS key: a key ARN (a key id or alias encrypts but cannot decrypt, since

@@ -42,6 +42,12 @@ pub(crate) async fn keyring(keys: &Keys) -> Result<Arc<dyn Keyring>> {
             warn_if_shared(Path::new(path));
         }
         let builder = RawRsaKeyring::builder(&keys.namespace, name, padding(keys.rsa_padding));
+        // `--rsa-padding pkcs1` is the explicit legacy choice (decrypted with implicit
+        // rejection).
+        let builder = match keys.rsa_padding {
+            Padding::Pkcs1 => builder.legacy_pkcs1_decryption(),
+            _ => builder,
+        };
         let builder = if pem.contains("PRIVATE KEY") {
             builder.private_key_pem(&pem)
         } else {

@@ -450,9 +450,9 @@ impl Decryptor {
                             frame_length: header.frame_length(),
                         });
                     }
-                    FINAL_FRAME_PREFIX + to_usize(content_len)? + TAG_LEN
+                    unit(FINAL_FRAME_PREFIX, to_usize(content_len)?)?
                 }
-                Ok(_) => 4 + IV_LEN + to_usize(header.frame_length())? + TAG_LEN,
+                Ok(_) => unit(4 + IV_LEN, to_usize(header.frame_length())?)?,
                 Err(_) => return Ok(UnitLen::Prefix(4)),
             },
             (_, ContentType::NonFramed) => {
@@ -472,10 +472,11 @@ impl Decryptor {
                         max,
                     });
                 }
-                NON_FRAMED_PREFIX
-                    + usize::try_from(content_len)
-                        .map_err(|_| Error::NonFramedBodyTooLong(content_len))?
-                    + TAG_LEN
+                unit(
+                    NON_FRAMED_PREFIX,
+                    usize::try_from(content_len)
+                        .map_err(|_| Error::NonFramedBodyTooLong(content_len))?,
+                )?
             }
         };
         Ok(UnitLen::Whole(len))
@@ -569,6 +570,17 @@ impl Decryptor {
         }
         Ok(())
     }
+}
+
+/// A unit's length: its prefix, its content and the tag, without wrapping on 32-bit targets.
+fn unit(prefix: usize, content: usize) -> Result<usize> {
+    prefix
+        .checked_add(content)
+        .and_then(|len| len.checked_add(TAG_LEN))
+        .ok_or(Error::BodyTooLong {
+            len: u64::try_from(content).unwrap_or(u64::MAX),
+            max: u64::try_from(usize::MAX).unwrap_or(u64::MAX),
+        })
 }
 
 /// A declared length as a memory size (frames of 2^32 - 1 bytes cannot be held on 32-bit

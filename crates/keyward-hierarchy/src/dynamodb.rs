@@ -236,7 +236,10 @@ impl DynamoDbKeyStore {
             .send()
             .await
             .map_err(self.ddb_error("GetItem"))?;
-        output.item.map(|item| Item::parse(id, item)).transpose()
+        output
+            .item
+            .map(|item| Item::parse(id, sort_key, item))
+            .transpose()
     }
 
     /// Decrypts an item's key: checks its KMS key, rebuilds its encryption context, calls
@@ -255,6 +258,13 @@ impl DynamoDbKeyStore {
             .send()
             .await
             .map_err(|error| kms_error(operation, &key_id, error))?;
+        // KMS must answer for the key it was asked to use.
+        if output.key_id() != Some(key_id.as_str()) {
+            return Err(Error::KmsResponse {
+                operation,
+                reason: "the response names another KMS key than the request",
+            });
+        }
         let plaintext = Zeroizing::new(
             output
                 .plaintext
@@ -638,7 +648,12 @@ struct Item {
 }
 
 impl Item {
-    fn parse(requested: &str, mut item: HashMap<String, AttributeValue>) -> Result<Self> {
+    /// Validates an item read for branch key `requested` under sort key `sort_key`.
+    fn parse(
+        requested: &str,
+        sort_key: &str,
+        mut item: HashMap<String, AttributeValue>,
+    ) -> Result<Self> {
         let invalid = |reason| Error::InvalidItem {
             id: requested.to_owned(),
             reason,
@@ -677,6 +692,9 @@ impl Item {
             return Err(invalid("the item is for another branch key"));
         }
         let kind = strings.get(TYPE).cloned().unwrap_or_default();
+        if kind != sort_key {
+            return Err(invalid("the item is of another type than the one read"));
+        }
         let version = strings.get(VERSION).cloned();
         match (&version, kind.as_str()) {
             (Some(version), ACTIVE) if version.starts_with(VERSION_PREFIX) => {}
@@ -860,7 +878,11 @@ mod tests {
         assert!(!item.contains_key(TABLE_NAME));
         assert_eq!(item[HIERARCHY_VERSION], AttributeValue::N("1".to_owned()));
         assert_eq!(item[ENC], AttributeValue::B(Blob::new(vec![1, 2, 3])));
-        let parsed = Item::parse("id", item).unwrap();
+        let parsed = Item::parse("id", ACTIVE, item.clone()).unwrap();
+        assert!(
+            Item::parse("id", "branch:version:v1", item).is_err(),
+            "an active item under a version's sort key"
+        );
         assert_eq!(parsed.kms_context("logical"), active);
         assert_eq!(
             parsed.custom_context(),
@@ -875,7 +897,7 @@ mod tests {
             AttributeValue::S("branch:version:v1".to_owned()),
         );
         assert!(
-            Item::parse("id", bad).is_err(),
+            Item::parse("id", "branch:version:v1", bad).is_err(),
             "a version item with a version attribute"
         );
         let mut bad = item_of(&context, vec![1]);
@@ -884,15 +906,19 @@ mod tests {
             AttributeValue::S("1".to_owned()),
         );
         assert!(
-            Item::parse("id", bad).is_err(),
+            Item::parse("id", "branch:version:v1", bad).is_err(),
             "hierarchy-version as a string"
         );
+        assert!(Item::parse("id", "branch:version:v1", item_of(&context, vec![1])).is_ok());
         assert!(
-            Item::parse("other", item_of(&context, vec![1])).is_err(),
+            Item::parse("other", "branch:version:v1", item_of(&context, vec![1])).is_err(),
             "another id"
         );
         let mut bad = item_of(&context, vec![1]);
         bad.insert(TABLE_NAME.to_owned(), AttributeValue::S("x".to_owned()));
-        assert!(Item::parse("id", bad).is_err(), "tablename stored");
+        assert!(
+            Item::parse("id", "branch:version:v1", bad).is_err(),
+            "tablename stored"
+        );
     }
 }

@@ -5,6 +5,7 @@
 
 use core::fmt;
 use core::time::Duration;
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -165,51 +166,57 @@ impl HierarchicalKeyring {
         }
     }
 
-    async fn unwrap(
-        &self,
+    /// Opens one EDK with its branch key version's key.
+    fn open(
         branch_key_id: &str,
-        edk: &EncryptedDataKey,
+        parts: &EdkParts<'_>,
+        branch: &BranchKeyMaterials,
         materials: &DecryptionMaterials,
     ) -> Result<Arc<DataKey>> {
-        let key_len = materials.suite().data_key_len();
-        let ciphertext = edk.ciphertext();
-        let expected = SALT_LEN + IV_LEN + VERSION_LEN + key_len + TAG_LEN;
-        if ciphertext.len() != expected {
-            return Err(Error::InvalidEdkLength {
-                len: ciphertext.len(),
-                expected,
-            });
-        }
-        let (salt, rest) = ciphertext.split_at(SALT_LEN);
-        let (iv, rest) = rest.split_at(IV_LEN);
-        let (version, sealed) = rest.split_at(VERSION_LEN);
-        let salt: &[u8; SALT_LEN] = salt.try_into().map_err(|_| Error::Crypto)?;
-        let iv: [u8; IV_LEN] = iv.try_into().map_err(|_| Error::Crypto)?;
-        let version_raw: &[u8; VERSION_LEN] = version.try_into().map_err(|_| Error::Crypto)?;
-        let version = version_string(version_raw);
-        let branch = self
-            .branch_key(
-                self.cache_id(branch_key_id, Some(&version)),
-                self.inner
-                    .key_store
-                    .get_branch_key_version(branch_key_id, &version),
-            )
-            .await?;
-        let key = wrapping_key(branch.branch_key().expose_secret(), salt)?;
-        let aad = aad(branch_key_id, version_raw, materials.encryption_context())?;
-        let mut buffer = Zeroizing::new(sealed.to_vec());
+        let key = wrapping_key(branch.branch_key().expose_secret(), parts.salt)?;
+        let aad = aad(branch_key_id, parts.version, materials.encryption_context())?;
+        let mut buffer = Zeroizing::new(parts.sealed.to_vec());
         let opened = aead_key(&key)?
             .open_in_place(
-                Nonce::assume_unique_for_key(iv),
+                Nonce::assume_unique_for_key(parts.iv),
                 Aad::from(&aad),
                 &mut buffer,
             )
             .map_err(|_| Error::UnwrapFailed {
                 id: branch_key_id.to_owned(),
-                version: version.clone(),
+                version: version_string(parts.version),
             })?;
         Ok(Arc::new(DataKey::from_slice(opened)))
     }
+}
+
+/// The fields of a hierarchy EDK's ciphertext: salt, IV, branch key version, sealed key.
+#[derive(Debug)]
+pub(crate) struct EdkParts<'a> {
+    pub(crate) salt: &'a [u8; SALT_LEN],
+    pub(crate) iv: [u8; IV_LEN],
+    pub(crate) version: &'a [u8; VERSION_LEN],
+    pub(crate) sealed: &'a [u8],
+}
+
+/// Splits an EDK ciphertext for a data key of `key_len` bytes; its length must be exact.
+pub(crate) fn parse_edk(ciphertext: &[u8], key_len: usize) -> Result<EdkParts<'_>> {
+    let expected = SALT_LEN + IV_LEN + VERSION_LEN + key_len + TAG_LEN;
+    if ciphertext.len() != expected {
+        return Err(Error::InvalidEdkLength {
+            len: ciphertext.len(),
+            expected,
+        });
+    }
+    let (salt, rest) = ciphertext.split_at(SALT_LEN);
+    let (iv, rest) = rest.split_at(IV_LEN);
+    let (version, sealed) = rest.split_at(VERSION_LEN);
+    Ok(EdkParts {
+        salt: salt.try_into().map_err(|_| Error::Crypto)?,
+        iv: iv.try_into().map_err(|_| Error::Crypto)?,
+        version: version.try_into().map_err(|_| Error::Crypto)?,
+        sealed,
+    })
 }
 
 #[async_trait]
@@ -262,15 +269,45 @@ impl Keyring for HierarchicalKeyring {
             return Err(keyward_materials::Error::DataKeyAlreadyPresent);
         }
         let branch_key_id = self.branch_key_id(materials.encryption_context()).await?;
+        let key_len = materials.suite().data_key_len();
         let mut errors = Vec::new();
+        // Versions whose fetch failed for this message: one read each, however many EDKs
+        // name them (an attacker's message may carry thousands).
+        let mut unavailable: HashSet<[u8; VERSION_LEN]> = HashSet::new();
         for edk in encrypted_data_keys {
             if edk.provider_id() != PROVIDER_ID || edk.provider_info() != branch_key_id.as_bytes() {
                 continue;
             }
-            let attempt = match self.unwrap(&branch_key_id, edk, &materials).await {
-                Ok(data_key) => materials.clone().with_data_key(data_key),
-                Err(error) => Err(error.into()),
+            let parts = match parse_edk(edk.ciphertext(), key_len) {
+                Ok(parts) => parts,
+                Err(error) => {
+                    errors.push(error.into());
+                    continue;
+                }
             };
+            if unavailable.contains(parts.version) {
+                continue;
+            }
+            let version = version_string(parts.version);
+            let fetched = self
+                .branch_key(
+                    self.cache_id(&branch_key_id, Some(&version)),
+                    self.inner
+                        .key_store
+                        .get_branch_key_version(&branch_key_id, &version),
+                )
+                .await;
+            let branch = match fetched {
+                Ok(branch) => branch,
+                Err(error) => {
+                    unavailable.insert(*parts.version);
+                    errors.push(error.into());
+                    continue;
+                }
+            };
+            let attempt = Self::open(&branch_key_id, &parts, &branch, &materials)
+                .map_err(keyward_materials::Error::from)
+                .and_then(|data_key| materials.clone().with_data_key(data_key));
             match attempt {
                 Ok(materials) => return Ok(materials),
                 Err(error) => errors.push(error),
@@ -424,6 +461,6 @@ fn aead_key(key: &[u8; 32]) -> Result<LessSafeKey> {
 
 /// The default cache's entry capacity.
 const DEFAULT_CAPACITY: usize = 1000;
-const IV_LEN: usize = 12;
-const VERSION_LEN: usize = 16;
+pub(crate) const IV_LEN: usize = 12;
+pub(crate) const VERSION_LEN: usize = 16;
 const TAG_LEN: usize = 16;

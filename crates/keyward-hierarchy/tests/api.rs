@@ -573,3 +573,41 @@ async fn debug_output_holds_no_key_bytes() {
         assert!(!shown.contains(rendering), "{shown}");
     }
 }
+
+/// A message that names one missing branch key version in a thousand EDKs makes one store
+/// read for it, not a thousand, and still decrypts with its real EDK.
+#[tokio::test]
+async fn a_missing_version_is_read_once_per_message() {
+    let (store, id) = store_with_key().await;
+    let keyring = HierarchicalKeyring::builder(store.clone(), TTL)
+        .branch_key_id(&id)
+        .build()
+        .unwrap();
+    let context = context("a");
+    let materials = encrypt(&keyring, &context).await;
+    let real = materials.encrypted_data_keys()[0].clone();
+    let mut forged = real.ciphertext().to_vec();
+    // Another version: bytes 28..44 of the ciphertext (after the salt and the IV).
+    forged[28..44].copy_from_slice(&[0x11; 16]);
+    let fake =
+        EncryptedDataKey::new(real.provider_id(), real.provider_info().to_vec(), forged).unwrap();
+    let mut edks = vec![fake; 1000];
+    edks.push(real);
+    let reads = store.version_reads();
+    let decrypted = keyring
+        .on_decrypt(
+            DecryptionMaterials::new(SUITE, context.clone(), BTreeSet::new(), None),
+            &edks,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        decrypted.data_key().unwrap().expose_secret(),
+        materials.data_key().unwrap().expose_secret()
+    );
+    assert_eq!(
+        store.version_reads() - reads,
+        2,
+        "one read of the missing version, one of the real one"
+    );
+}

@@ -1,7 +1,8 @@
 //! The primitives the raw keyrings use: AES-GCM key wrapping, RSA encryption, random bytes.
 //! All from aws-lc-rs (constant-time RSA decryption; no `rsa` crate, see docs/dependencies.md).
 
-use aws_lc_rs::{aead, rand, rsa};
+use aws_lc_rs::{aead, digest, hmac, rand, rsa};
+use subtle::{Choice, ConditionallySelectable as _};
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
@@ -136,35 +137,82 @@ impl RsaPublicKey {
 }
 
 /// An RSA private key, from DER (PKCS #8). AWS-LC decrypts in constant time.
-pub(crate) struct RsaPrivateKey(rsa::PrivateDecryptingKey);
+pub(crate) struct RsaPrivateKey {
+    key: rsa::PrivateDecryptingKey,
+    /// The key of PKCS #1 v1.5 implicit rejection, derived from the private key.
+    rejection: hmac::Key,
+}
 
 impl RsaPrivateKey {
     pub(crate) fn from_pkcs8_der(der: &[u8]) -> Result<Self> {
-        rsa::PrivateDecryptingKey::from_pkcs8(der)
-            .map(Self)
-            .map_err(|_| Error::InvalidKey {
-                kind: "RSA private",
-                reason: "not an RSA PKCS #8 key of 2048 to 8192 bits",
-            })
+        let key = rsa::PrivateDecryptingKey::from_pkcs8(der).map_err(|_| Error::InvalidKey {
+            kind: "RSA private",
+            reason: "not an RSA PKCS #8 key of 2048 to 8192 bits",
+        })?;
+        let digest = digest::digest(&digest::SHA256, der);
+        let seed = hmac::sign(
+            &hmac::Key::new(hmac::HMAC_SHA256, digest.as_ref()),
+            REJECTION_LABEL,
+        );
+        Ok(Self {
+            key,
+            rejection: hmac::Key::new(hmac::HMAC_SHA256, seed.as_ref()),
+        })
     }
 
-    /// Decrypts; `None` when the padding does not check out.
-    pub(crate) fn decrypt(
+    /// Decrypts with OAEP; `None` when the padding does not check out (OAEP's checks are
+    /// constant time and reveal nothing an attacker can use).
+    pub(crate) fn decrypt_oaep(
         &self,
         padding: RsaPadding,
         ciphertext: &[u8],
     ) -> Option<Zeroizing<Vec<u8>>> {
-        let mut out = Zeroizing::new(vec![0u8; self.0.key_size_bytes()]);
-        let len = match padding.oaep() {
-            Some(algorithm) => rsa::OaepPrivateDecryptingKey::new(self.0.clone()).and_then(|key| {
+        let algorithm = padding.oaep()?;
+        let mut out = Zeroizing::new(vec![0u8; self.key.key_size_bytes()]);
+        let len = rsa::OaepPrivateDecryptingKey::new(self.key.clone())
+            .and_then(|key| {
                 key.decrypt(algorithm, ciphertext, &mut out, None)
                     .map(|p| p.len())
-            }),
-            None => rsa::Pkcs1PrivateDecryptingKey::new(self.0.clone())
-                .and_then(|key| key.decrypt(ciphertext, &mut out).map(|p| p.len())),
-        }
-        .ok()?;
+            })
+            .ok()?;
         out.truncate(len);
         Some(out)
     }
+
+    /// Decrypts PKCS #1 v1.5 with implicit rejection: always returns `len` bytes, the
+    /// plaintext when the padding checks out and it is `len` bytes long, and otherwise a
+    /// pseudo-random value derived from the ciphertext and the private key. Which one is
+    /// chosen in constant time after the same work, so a wrong padding, a wrong length and a
+    /// wrong key all fail later, at the same check (Bleichenbacher's oracle has nothing to
+    /// observe).
+    pub(crate) fn decrypt_pkcs1_implicit(
+        &self,
+        ciphertext: &[u8],
+        len: usize,
+    ) -> Result<Zeroizing<Vec<u8>>> {
+        let mut real = Zeroizing::new(vec![0u8; self.key.key_size_bytes()]);
+        let decrypted = rsa::Pkcs1PrivateDecryptingKey::new(self.key.clone())
+            .and_then(|key| key.decrypt(ciphertext, &mut real).map(|p| p.len()));
+        let mut input = Vec::with_capacity(ciphertext.len() + 8);
+        input.extend_from_slice(ciphertext);
+        input.extend_from_slice(&u64::try_from(len).unwrap_or(u64::MAX).to_be_bytes());
+        let mut synthetic = Zeroizing::new([0u8; 32]);
+        synthetic.copy_from_slice(hmac::sign(&self.rejection, &input).as_ref());
+        if len > synthetic.len() || len > real.len() {
+            return Err(Error::Crypto);
+        }
+        let good = Choice::from(u8::from(decrypted.is_ok_and(|n| n == len)));
+        let mut out = Zeroizing::new(vec![0u8; len]);
+        for (i, byte) in out.iter_mut().enumerate() {
+            let (r, s) = (
+                real.get(i).copied().unwrap_or_default(),
+                synthetic.get(i).copied().unwrap_or_default(),
+            );
+            *byte = u8::conditional_select(&s, &r, good);
+        }
+        Ok(out)
+    }
 }
+
+/// The label of the implicit-rejection key derivation.
+const REJECTION_LABEL: &[u8] = b"keyward raw RSA PKCS #1 v1.5 implicit rejection";

@@ -66,8 +66,9 @@ pub enum Error {
         max: u16,
     },
 
-    /// No encrypted data key could be decrypted. Holds the error of every attempt.
-    #[error("unable to decrypt any encrypted data key ({} attempts failed)", .0.len())]
+    /// No encrypted data key could be decrypted. Holds the error of every attempt; the
+    /// message names each (up to five) with its causes.
+    #[error("unable to decrypt any encrypted data key: {}", Attempts(.0))]
     UnableToDecrypt(Vec<Error>),
 
     /// An encrypted data key matched the keyring but did not decrypt.
@@ -117,6 +118,36 @@ pub enum Error {
     #[error(transparent)]
     Other(Box<dyn std::error::Error + Send + Sync>),
 }
+
+/// The attempts of [`Error::UnableToDecrypt`], each with its chain of causes.
+struct Attempts<'a>(&'a [Error]);
+
+impl core::fmt::Display for Attempts<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        if self.0.is_empty() {
+            return write!(f, "no keyring is for any of them");
+        }
+        write!(f, "{} attempt(s) failed: ", self.0.len())?;
+        for (i, error) in self.0.iter().take(SHOWN_ATTEMPTS).enumerate() {
+            if i > 0 {
+                write!(f, "; ")?;
+            }
+            write!(f, "{error}")?;
+            let mut source = std::error::Error::source(error);
+            while let Some(cause) = source {
+                write!(f, ": {cause}")?;
+                source = cause.source();
+            }
+        }
+        if self.0.len() > SHOWN_ATTEMPTS {
+            write!(f, "; and {} more", self.0.len() - SHOWN_ATTEMPTS)?;
+        }
+        Ok(())
+    }
+}
+
+/// How many attempts [`Error::UnableToDecrypt`] spells out.
+const SHOWN_ATTEMPTS: usize = 5;
 
 /// The result type of this crate.
 pub type Result<T, E = Error> = core::result::Result<T, E>;

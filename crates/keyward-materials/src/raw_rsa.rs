@@ -32,6 +32,7 @@ pub struct RawRsaKeyringBuilder {
     padding: RsaPadding,
     public_key: Option<Vec<u8>>,
     private_key: Option<zeroize::Zeroizing<Vec<u8>>>,
+    legacy_pkcs1_decryption: bool,
     error: Option<Error>,
 }
 
@@ -48,6 +49,7 @@ impl RawRsaKeyring {
             padding,
             public_key: None,
             private_key: None,
+            legacy_pkcs1_decryption: false,
             error: None,
         }
     }
@@ -75,14 +77,39 @@ impl RawRsaKeyringBuilder {
         self
     }
 
+    /// Allows decrypting with PKCS #1 v1.5 padding, which only old messages need (every
+    /// official SDK can write OAEP; the specification keeps PKCS #1 v1.5 for compatibility).
+    ///
+    /// # Security
+    /// PKCS #1 v1.5 decryption is Bleichenbacher's padding oracle wherever a failure can be
+    /// told apart. keyward decrypts it with implicit rejection: any failure (bad padding, a
+    /// wrong length) yields a pseudo-random key derived from the ciphertext and the private
+    /// key, after the same work, so it fails later at the message's key commitment or header
+    /// tag, with the same error as a well-formed key that is simply wrong. The cost: an
+    /// encrypted data key that names this keyring but does not open with it is not skipped in
+    /// favour of the message's next encrypted data key.
+    pub fn legacy_pkcs1_decryption(mut self) -> Self {
+        self.legacy_pkcs1_decryption = true;
+        self
+    }
+
     /// Parses the keys.
     ///
     /// # Errors
     /// [`Error::InvalidKey`] for a key that does not parse, [`Error::InvalidConfiguration`]
-    /// without any key or with a namespace reserved for AWS KMS keyrings.
+    /// without any key, with a namespace reserved for AWS KMS keyrings, or for PKCS #1 v1.5
+    /// with a private key but without [`RawRsaKeyringBuilder::legacy_pkcs1_decryption`].
     pub fn build(self) -> Result<RawRsaKeyring> {
         if let Some(error) = self.error {
             return Err(error);
+        }
+        if self.padding == RsaPadding::Pkcs1
+            && self.private_key.is_some()
+            && !self.legacy_pkcs1_decryption
+        {
+            return Err(Error::InvalidConfiguration(
+                "decrypting PKCS #1 v1.5 is a legacy opt-in: call legacy_pkcs1_decryption()",
+            ));
         }
         if self.public_key.is_none() && self.private_key.is_none() {
             return Err(Error::InvalidConfiguration(
@@ -144,17 +171,19 @@ impl Keyring for RawRsaKeyring {
             .ok_or(Error::OperationNotSupported(
                 "decrypt without a private key",
             ))?;
+        let key_len = materials.suite().data_key_len();
         materials.with_first_unwrapped(encrypted_data_keys, |edk| {
             if edk.provider_id() != self.namespace || edk.provider_info() != self.name.as_bytes() {
                 return None;
             }
-            Some(
-                private_key
-                    .decrypt(self.padding, edk.ciphertext())
+            Some(match self.padding {
+                RsaPadding::Pkcs1 => private_key.decrypt_pkcs1_implicit(edk.ciphertext(), key_len),
+                _ => private_key
+                    .decrypt_oaep(self.padding, edk.ciphertext())
                     .ok_or_else(|| Error::UnwrapFailed {
                         provider_id: edk.provider_id().to_owned(),
                     }),
-            )
+            })
         })
     }
 }

@@ -201,7 +201,7 @@ impl HeaderScanner {
                 then: After::Context { version },
             },
             Stage::Length { then, .. } => Stage::Bytes {
-                end: at + usize::from(u16_at(at - 2)?),
+                end: at.saturating_add(usize::from(u16_at(at - 2)?)),
                 then,
             },
             Stage::Bytes { then, .. } => match then {

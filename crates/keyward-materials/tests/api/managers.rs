@@ -298,4 +298,25 @@ fn invalid_configurations_are_refused() {
             .build(),
         Err(Error::InvalidKey { .. })
     ));
+    // Decrypting PKCS #1 v1.5 is a legacy opt-in; encrypting with a public key alone is not.
+    let (private, public) = rsa_pems();
+    assert!(matches!(
+        RawRsaKeyring::builder("ns", "k", RsaPadding::Pkcs1)
+            .private_key_pem(&private)
+            .build(),
+        Err(Error::InvalidConfiguration(_))
+    ));
+    assert!(
+        RawRsaKeyring::builder("ns", "k", RsaPadding::Pkcs1)
+            .private_key_pem(&private)
+            .legacy_pkcs1_decryption()
+            .build()
+            .is_ok()
+    );
+    assert!(
+        RawRsaKeyring::builder("ns", "k", RsaPadding::Pkcs1)
+            .public_key_pem(&public)
+            .build()
+            .is_ok()
+    );
 }

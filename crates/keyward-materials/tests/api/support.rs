@@ -38,11 +38,15 @@ pub(crate) fn rsa_pems() -> (String, String) {
 }
 
 pub(crate) fn rsa(padding: RsaPadding, pems: &(String, String)) -> RawRsaKeyring {
-    RawRsaKeyring::builder("test-rsa", "rsa-key", padding)
+    let builder = RawRsaKeyring::builder("test-rsa", "rsa-key", padding)
         .private_key_pem(&pems.0)
-        .public_key_pem(&pems.1)
-        .build()
-        .unwrap()
+        .public_key_pem(&pems.1);
+    match padding {
+        RsaPadding::Pkcs1 => builder.legacy_pkcs1_decryption(),
+        _ => builder,
+    }
+    .build()
+    .unwrap()
 }
 
 pub(crate) fn shared(keyring: impl Keyring + 'static) -> Arc<dyn Keyring> {

@@ -1,0 +1,134 @@
+//! The heap a streaming decrypt holds, measured: dhat counts every allocation of this test
+//! binary, and the stream samples the live heap at every read and write.
+//!
+//! A message with 32 MiB frames, decrypted with a 1 MiB body limit, is refused after its header
+//! with a small fixed heap; without the limit, the decryptor holds about one frame, as it must
+//! before it may release the frame's plaintext.
+
+#![expect(clippy::unwrap_used, reason = "a test stops at its first failure")]
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll};
+
+use keyward::materials::{DefaultMaterialsManager, RawAesKeyring, WrappingKey};
+use keyward::{AlgorithmSuite, Client, EncryptionContext, FrameLength, StreamOptions};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+#[global_allocator]
+static ALLOC: dhat::Alloc = dhat::Alloc;
+
+const FRAME: usize = 32 << 20;
+
+/// The most live heap seen above `baseline`.
+#[derive(Clone)]
+struct Peak {
+    baseline: usize,
+    most: Arc<AtomicUsize>,
+}
+
+impl Peak {
+    fn start() -> Self {
+        Self {
+            baseline: dhat::HeapStats::get().curr_bytes,
+            most: Arc::default(),
+        }
+    }
+
+    fn sample(&self) {
+        let now = dhat::HeapStats::get().curr_bytes;
+        self.most
+            .fetch_max(now.saturating_sub(self.baseline), Ordering::SeqCst);
+    }
+
+    fn most(&self) -> usize {
+        self.most.load(Ordering::SeqCst)
+    }
+}
+
+/// Reads a slice 64 KiB at a time, sampling the heap.
+struct Source<'a> {
+    rest: &'a [u8],
+    peak: Peak,
+}
+
+impl AsyncRead for Source<'_> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        self.peak.sample();
+        let take = self.rest.len().min(buf.remaining()).min(64 << 10);
+        let (head, tail) = self.rest.split_at(take);
+        buf.put_slice(head);
+        self.rest = tail;
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// Discards what it is given, sampling the heap.
+struct Sink(Peak);
+
+impl AsyncWrite for Sink {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        self.0.sample();
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+async fn stream(client: &Client, message: &[u8], options: StreamOptions<'_>) -> (bool, usize) {
+    let peak = Peak::start();
+    let source = Source {
+        rest: message,
+        peak: peak.clone(),
+    };
+    let outcome = client
+        .decrypt_stream(source, Sink(peak.clone()), options)
+        .await;
+    (outcome.is_ok(), peak.most())
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_capped_stream_of_32_mib_frames_holds_a_small_fixed_heap() {
+    let _profiler = dhat::Profiler::builder().testing().build();
+    let keyring = RawAesKeyring::new("memory", "key", WrappingKey::new(vec![3; 32])).unwrap();
+    let client = Client::builder(DefaultMaterialsManager::new(keyring))
+        .suite(AlgorithmSuite::Aes256GcmHkdfSha512Commit)
+        .frame_length(FrameLength::new(FRAME as u64).unwrap())
+        .build();
+    let message = client
+        .encrypt(&vec![7u8; FRAME + (1 << 20)], &EncryptionContext::new())
+        .await
+        .unwrap();
+
+    let (ok, capped) = stream(
+        &client,
+        &message,
+        StreamOptions::default().max_body_length(1 << 20),
+    )
+    .await;
+    assert!(!ok, "the 1 MiB limit refuses 32 MiB frames");
+    assert!(capped < 512 << 10, "capped decrypt held {capped} bytes");
+
+    let (ok, uncapped) = stream(&client, &message, StreamOptions::default()).await;
+    assert!(ok);
+    assert!(
+        (FRAME..3 * FRAME).contains(&uncapped),
+        "uncapped decrypt held {uncapped} bytes: one frame is expected"
+    );
+    println!("heap held: capped {capped} bytes, uncapped {uncapped} bytes");
+}
