@@ -119,3 +119,120 @@ pub async fn create_multi_region_key(
         .to_owned();
     (primary, replica)
 }
+
+/// The environment variables through which `cargo xtask test` says how to start moto: the
+/// venv's Python and the project's launcher.
+pub const PYTHON_VAR: &str = "KEYWARD_MOTO_PYTHON";
+/// See [`PYTHON_VAR`].
+pub const SERVE_VAR: &str = "KEYWARD_MOTO_SERVE";
+
+/// A moto server of one test's own (not the shared one), with deterministic KMS keys: a test
+/// can stop it and start it again on the same port, and with the same seed and the same key
+/// creations it holds the same keys again.
+#[derive(Debug)]
+pub struct OwnMoto {
+    child: Option<std::process::Child>,
+    port: u16,
+}
+
+impl OwnMoto {
+    /// Starts one on a free loopback port.
+    ///
+    /// # Panics
+    /// When `cargo xtask test` did not say how to start moto, or it does not start.
+    pub fn start() -> Self {
+        let port = std::net::TcpListener::bind(("127.0.0.1", 0))
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        let mut moto = Self { child: None, port };
+        moto.restart();
+        moto
+    }
+
+    /// The endpoint URL.
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Kills the server process (an outage: connections are refused from now on).
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the server again on the same port and waits until it answers.
+    ///
+    /// # Panics
+    /// When it does not start within a minute.
+    pub fn restart(&mut self) {
+        self.stop();
+        let python = std::env::var(PYTHON_VAR).unwrap_or_else(|_| {
+            panic!("{PYTHON_VAR} is not set: run the tests with `cargo xtask test`")
+        });
+        let serve = std::env::var(SERVE_VAR).unwrap_or_else(|_| {
+            panic!("{SERVE_VAR} is not set: run the tests with `cargo xtask test`")
+        });
+        let child = std::process::Command::new(python)
+            .arg(serve)
+            .args(["-H", "127.0.0.1", "-p", &self.port.to_string()])
+            .env("KEYWARD_MOTO_DETERMINISTIC_KEYS", "1")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("starting moto server");
+        self.child = Some(child);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while std::time::Instant::now() < deadline {
+            if self.post("/moto-api/seed?a=1234").is_ok() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("moto did not start on port {}", self.port);
+    }
+
+    /// A bare HTTP POST to the server (for moto's own API).
+    fn post(&self, path: &str) -> std::io::Result<()> {
+        use std::io::{Read as _, Write as _};
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.port))?;
+        write!(
+            stream,
+            "POST {path} HTTP/1.0\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n"
+        )?;
+        let mut answer = [0; 12];
+        stream.read_exact(&mut answer)?;
+        if answer.starts_with(b"HTTP/1.0 200") || answer.starts_with(b"HTTP/1.1 200") {
+            Ok(())
+        } else {
+            Err(std::io::Error::other("moto did not accept the seed"))
+        }
+    }
+
+    /// A KMS client for this server in `region`.
+    pub fn kms_client(&self, region: &str, counter: &KmsCallCounter) -> aws_sdk_kms::Client {
+        let config = aws_sdk_kms::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(region.to_owned()))
+            .endpoint_url(self.endpoint())
+            .credentials_provider(Credentials::new(
+                "keyward-test",
+                "keyward-test",
+                None,
+                None,
+                "moto",
+            ))
+            .interceptor(counter.clone())
+            .build();
+        aws_sdk_kms::Client::from_conf(config)
+    }
+}
+
+impl Drop for OwnMoto {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

@@ -9,18 +9,40 @@ use anyhow::{Context as _, Result};
 
 use crate::util;
 
-const TARGETS: [&str; 3] = ["parse_header", "decrypt_message", "parse_context"];
+const TARGETS: [&str; 6] = [
+    "parse_header",
+    "decrypt_message",
+    "decrypt_stream",
+    "parse_context",
+    "parse_item",
+    "parse_edk_ciphertext",
+];
+
+/// The targets whose corpora start from the vector ciphertexts.
+const SEEDED: [&str; 3] = ["parse_header", "decrypt_message", "decrypt_stream"];
 const CARGO_FUZZ_VERSION: &str = "0.13.2";
 
+/// `--smoke`: 10 s per target; `--minutes N`: N minutes per target; otherwise 60 s.
 pub(crate) fn run(args: &[String]) -> Result<()> {
     let smoke = args.iter().any(|a| a == "--smoke");
-    let seconds = if smoke { 10 } else { 60 };
+    let minutes = args
+        .iter()
+        .position(|a| a == "--minutes")
+        .and_then(|i| args.get(i + 1))
+        .map(|n| n.parse::<u64>())
+        .transpose()
+        .context("--minutes takes a whole number")?;
+    let seconds = match (minutes, smoke) {
+        (Some(minutes), _) => minutes * 60,
+        (None, true) => 10,
+        (None, false) => 60,
+    };
     util::ensure_tool("cargo-fuzz", "fuzz", "cargo-fuzz", CARGO_FUZZ_VERSION)?;
     let vectors = util::root().join("../shared/test-vectors");
     for target in TARGETS {
         let corpus = util::root().join("fuzz/corpus").join(target);
         std::fs::create_dir_all(&corpus)?;
-        if target != "parse_context" {
+        if SEEDED.contains(&target) {
             seed(&vectors, &corpus).with_context(|| format!("seeding {target}"))?;
         }
     }

@@ -32,8 +32,9 @@ tasks:
   vectors [SET ...]    run the test-vector sets; --write also writes docs/compatibility.md
   vectors decrypt --manifest PATH           decrypt any awses-decrypt manifest (v1 to v5)
   vectors encrypt --manifest PATH --out DIR run an awses-encrypt manifest into a decrypt set
-  fuzz [--smoke]       fuzz every target (10 s each with --smoke, 60 s otherwise), seeded
-                       from the test-vector ciphertexts
+  fuzz [--smoke | --minutes N]
+                       fuzz every target (10 s each with --smoke, N minutes each with
+                       --minutes, 60 s otherwise), seeded from the test-vector ciphertexts
   bench [--quick]      run the criterion benches and record the figures in docs/benchmarks.md
   deny                 cargo deny check bans licenses sources (installs a pinned cargo-deny)
   tidy                 crate edges one-way; every dependency documented
@@ -86,12 +87,21 @@ fn run(args: &[String]) -> Result<()> {
 fn test(extra: &[String]) -> Result<()> {
     let moto = moto::Moto::start()?;
     let features = ["--features", "keyward-tests/moto,keyward-cli/moto"];
+    // How the fault tests start moto servers of their own.
+    let own_moto = [
+        ("KEYWARD_MOTO_PYTHON", moto::python()),
+        (
+            "KEYWARD_MOTO_SERVE",
+            util::root().join("xtask/moto/serve.py"),
+        ),
+    ];
     if util::has_nextest() {
         util::run(
             util::cargo()
                 .args(["nextest", "run", "--workspace", "--no-fail-fast"])
                 .args(features)
                 .args(extra)
+                .envs(own_moto.clone())
                 .env(moto::ENDPOINT_VAR, moto.endpoint()),
         )?;
     } else {
@@ -100,6 +110,7 @@ fn test(extra: &[String]) -> Result<()> {
                 .args(["test", "--workspace", "--all-targets", "--no-fail-fast"])
                 .args(features)
                 .args(extra)
+                .envs(own_moto)
                 .env(moto::ENDPOINT_VAR, moto.endpoint()),
         )?;
     }

@@ -77,6 +77,11 @@ impl Drop for Moto {
     }
 }
 
+/// The venv's Python (installed by [`Moto::start`]).
+pub(crate) fn python() -> PathBuf {
+    util::root().join("target/moto-venv/bin/python")
+}
+
 /// Creates `target/moto-venv` and installs the pinned moto into it, once; returns the venv's
 /// Python.
 fn install() -> Result<PathBuf> {

@@ -17,10 +17,13 @@ pub(crate) fn cargo() -> Command {
     command(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
 }
 
-/// A command that runs in the workspace root.
+/// A command that runs in the workspace root, with standard input closed (no task reads it,
+/// and a tool must not read the caller's).
 pub(crate) fn command(program: impl AsRef<std::ffi::OsStr>) -> Command {
     let mut command = Command::new(program);
-    command.current_dir(root());
+    command
+        .current_dir(root())
+        .stdin(std::process::Stdio::null());
     command
 }
 
@@ -60,7 +63,20 @@ pub(crate) fn ensure_tool(
         });
     if !installed {
         eprintln!("xtask: installing {krate} {version} ({binary})");
-        run(cargo().args(["install", "--locked", krate, "--version", version]))?;
+        // Outside the workspace (its configuration is not the tool's) and with standard input
+        // closed: cargo's probe of rustc reads a program from standard input, so whatever the
+        // caller's standard input holds must never reach it.
+        let outside = std::env::temp_dir().join("keyward-tool-install");
+        std::fs::create_dir_all(&outside)
+            .with_context(|| format!("creating {}", outside.display()))?;
+        let mut install =
+            Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()));
+        install
+            .current_dir(&outside)
+            .stdin(std::process::Stdio::null())
+            .env_remove("CARGO_TARGET_DIR")
+            .args(["install", "--locked", krate, "--version", version]);
+        run(&mut install)?;
     }
     Ok(())
 }

@@ -729,6 +729,22 @@ impl Item {
     }
 }
 
+/// [`Item::parse`] for the fuzz target: an accepted item keeps the rules.
+pub(crate) fn parse_item_for_fuzzing(
+    requested: &str,
+    sort_key: &str,
+    item: HashMap<String, AttributeValue>,
+) {
+    if let Ok(parsed) = Item::parse(requested, sort_key, item) {
+        assert_eq!(parsed.branch_key_id, requested);
+        assert_eq!(parsed.strings.get(TYPE).map(String::as_str), Some(sort_key));
+        assert!(key_arn(&parsed.kms_arn).is_ok());
+        let context = parsed.kms_context("logical");
+        assert_eq!(context.get(TABLE_NAME).map(String::as_str), Some("logical"));
+        assert!(!context.contains_key(ENC));
+    }
+}
+
 /// The active item's context: the version's with `type = branch:ACTIVE` and `version` set.
 fn active_context(
     decrypt_only: &HashMap<String, String>,

@@ -3,6 +3,8 @@
 
 mod dynamodb;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod kdf;
 mod key_store;
 mod keyring;

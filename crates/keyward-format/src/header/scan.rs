@@ -116,7 +116,8 @@ impl HeaderScanner {
                 return Err(Error::HeaderTooLong { max });
             }
             if self.bytes.len() < need {
-                self.grow(need);
+                // Room for what arrives now, not for what a length field merely claims.
+                self.grow(need.min(self.bytes.len().saturating_add(input.len())));
                 let take = (need - self.bytes.len()).min(input.len());
                 let (head, rest) = input.split_at(take);
                 self.bytes.extend_from_slice(head);

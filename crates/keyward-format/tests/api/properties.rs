@@ -75,6 +75,29 @@ proptest! {
         keyward_format::fuzzing::parse_header(&bytes);
         keyward_format::fuzzing::decrypt_message(&bytes);
         keyward_format::fuzzing::parse_context(&bytes);
+        keyward_format::fuzzing::decrypt_stream(&bytes);
+    }
+
+    /// The streaming header scanner agrees with the whole-buffer parser on real headers cut
+    /// anywhere and damaged anywhere (the fuzz target's check, on honest inputs).
+    #[test]
+    fn the_stream_scanner_agrees_with_the_parser(
+        suite in suite(),
+        seed in any::<[u8; 8]>(),
+        cut in any::<prop::sample::Index>(),
+        position in any::<prop::sample::Index>(),
+        mask in any::<u8>(),
+    ) {
+        let context = EncryptionContext::from([("tenant", "fuzz")]);
+        let message = encrypt(suite, &context, &EncryptionContext::new(), 64, &[1; 200], 0).unwrap();
+        let mut bytes = message[..cut.index(message.len() + 1)].to_vec();
+        if !bytes.is_empty() {
+            let at = position.index(bytes.len());
+            bytes[at] ^= mask;
+        }
+        let mut input = seed.to_vec();
+        input.extend_from_slice(&bytes);
+        keyward_format::fuzzing::decrypt_stream(&input);
     }
 
     #[test]
