@@ -176,6 +176,7 @@ async fn run_test(keys: &Keys, test: &Value) -> Result<()> {
     request.max_plaintext_length = max_plaintext_length;
     request.required_encryption_context_keys = required.clone();
     let encrypted = encrypt.manager.get_encryption_materials(request).await;
+    encrypt.unexpected_mismatch()?;
     let encrypted = match (kind, encrypted, encrypt.mismatch()) {
         (Kind::NegativeEncrypt, Ok(_), None) => bail!("encrypt succeeded"),
         (Kind::NegativeEncrypt, _, _) => return Ok(()),
@@ -207,6 +208,7 @@ async fn run_test(keys: &Keys, test: &Value) -> Result<()> {
     );
     request.reproduced_encryption_context = reproduced;
     let decrypted = decrypt.manager.decrypt_materials(request).await;
+    decrypt.unexpected_mismatch()?;
     match (kind, decrypted, decrypt.mismatch()) {
         (Kind::NegativeDecrypt, Ok(_), None) => bail!("decrypt succeeded"),
         (Kind::NegativeDecrypt, _, _) => Ok(()),
@@ -309,6 +311,17 @@ impl Cmm {
         self.cache.as_ref().and_then(|cache| cache.mismatch())
     }
 
+    fn unexpected_mismatch(&self) -> Result<()> {
+        match self
+            .cache
+            .as_ref()
+            .and_then(|cache| cache.unexpected_mismatch())
+        {
+            Some(mismatch) => bail!("{mismatch}"),
+            None => Ok(()),
+        }
+    }
+
     /// A lookup with the manifest's identifier hits exactly when the limits admit the static
     /// entry; otherwise the manager asks its underlying manager and stores the result.
     fn check_hits(&self) -> Result<()> {
@@ -341,7 +354,9 @@ struct StaticCache {
     entry: Arc<Entry>,
     operation: Operation,
     limits: (u64, u64, u64),
-    mismatched: AtomicBool,
+    /// A lookup or a store used another identifier than the manifest's.
+    get_mismatch: AtomicBool,
+    put_mismatch: AtomicBool,
     puts: AtomicU64,
 }
 
@@ -364,15 +379,33 @@ impl StaticCache {
             entry: Arc::new(Entry::new(materials, now - age, now + age, usage)),
             operation,
             limits,
-            mismatched: AtomicBool::new(false),
+            get_mismatch: AtomicBool::new(false),
+            put_mismatch: AtomicBool::new(false),
             puts: AtomicU64::new(0),
         }
     }
 
     fn mismatch(&self) -> Option<String> {
-        self.mismatched
-            .load(Ordering::SeqCst)
-            .then(|| "the caching manager used another cache identifier".to_owned())
+        match (
+            self.get_mismatch.load(Ordering::SeqCst),
+            self.put_mismatch.load(Ordering::SeqCst),
+        ) {
+            (false, false) => None,
+            (get, put) => Some(format!(
+                "the caching manager used another cache identifier (lookup: {get}, store: {put})"
+            )),
+        }
+    }
+
+    /// A mismatch where the manifest's identifier is a real one (not the empty string a
+    /// negative test uses to force a failure): a bug, whatever the test expects.
+    fn unexpected_mismatch(&self) -> Option<String> {
+        let real = |expected: &Option<Vec<u8>>| expected.as_ref().is_some_and(|e| !e.is_empty());
+        let get = real(&self.get) && self.get_mismatch.load(Ordering::SeqCst);
+        let put = real(&self.put) && self.put_mismatch.load(Ordering::SeqCst);
+        (get || put).then(|| {
+            format!("the manifest's identifier was not the one used (lookup: {get}, store: {put})")
+        })
     }
 }
 
@@ -382,7 +415,7 @@ impl MaterialsCache for StaticCache {
             return Lookup::Fill;
         };
         if id.as_bytes() != expected.as_slice() {
-            self.mismatched.store(true, Ordering::SeqCst);
+            self.get_mismatch.store(true, Ordering::SeqCst);
             return Lookup::Fill;
         }
         Lookup::Hit(self.entry.clone())
@@ -395,7 +428,7 @@ impl MaterialsCache for StaticCache {
             .as_ref()
             .is_some_and(|expected| id.as_bytes() != expected.as_slice())
         {
-            self.mismatched.store(true, Ordering::SeqCst);
+            self.put_mismatch.store(true, Ordering::SeqCst);
         }
     }
 

@@ -292,7 +292,14 @@ pub enum FillPolicy {
 /// ([`FillPolicy::SingleFlight`]). Cheap to clone: clones share the locks.
 #[derive(Clone, Debug, Default)]
 pub struct FillLocks {
-    locks: Arc<Mutex<HashMap<CacheId, Arc<tokio::sync::Mutex<()>>>>>,
+    locks: Arc<Mutex<HashMap<CacheId, LockEntry>>>,
+}
+
+/// A lock and how many callers hold or await it.
+#[derive(Debug, Default)]
+struct LockEntry {
+    lock: Arc<tokio::sync::Mutex<()>>,
+    users: usize,
 }
 
 impl FillLocks {
@@ -301,18 +308,26 @@ impl FillLocks {
         Self::default()
     }
 
-    /// Waits for the fetch lock of `id`; the lock is released when the guard drops.
+    /// Waits for the fetch lock of `id`; the lock is released when the guard drops. A caller
+    /// that stops waiting (its future dropped) leaves nothing behind.
     pub async fn lock(&self, id: &CacheId) -> FillGuard {
-        let lock = {
+        let (lock, member) = {
             let mut locks = self.locks.lock().unwrap_or_else(PoisonError::into_inner);
-            locks.entry(*id).or_default().clone()
+            let entry = locks.entry(*id).or_default();
+            entry.users += 1;
+            (
+                entry.lock.clone(),
+                Member {
+                    locks: self.clone(),
+                    id: *id,
+                },
+            )
         };
-        let guard = lock.clone().lock_owned().await;
+        let guard = lock.lock_owned().await;
         FillGuard {
-            locks: self.clone(),
-            id: *id,
-            lock,
-            guard: Some(guard),
+            held: Some(guard),
+            _member: Some(member),
+            fill: None,
         }
     }
 
@@ -330,35 +345,71 @@ impl FillLocks {
     }
 }
 
-/// Holds the fetch lock of one identifier; on drop releases it, and removes it from the map
-/// when no other caller holds or awaits it.
-pub struct FillGuard {
+/// One caller's share of a lock entry: counted under the map's mutex, and on drop (the
+/// caller is done, or stopped waiting) uncounted there, the entry removed with its last user.
+#[derive(Debug)]
+struct Member {
     locks: FillLocks,
     id: CacheId,
-    lock: Arc<tokio::sync::Mutex<()>>,
-    guard: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
-impl Drop for FillGuard {
+impl Drop for Member {
     fn drop(&mut self) {
         let mut locks = self
             .locks
             .locks
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        // Release first: the owned guard holds a reference to the lock. Then the map and this
-        // guard's `lock` are the only two references when no other caller holds or awaits it;
-        // a new caller takes its reference under the map's mutex, which is held here.
-        self.guard = None;
-        if Arc::strong_count(&self.lock) <= 2 {
-            locks.remove(&self.id);
+        if let Some(entry) = locks.get_mut(&self.id) {
+            entry.users = entry.users.saturating_sub(1);
+            if entry.users == 0 {
+                locks.remove(&self.id);
+            }
+        }
+    }
+}
+
+/// What a caller that must fill an entry holds while it fetches: the identifier's fetch lock
+/// (single-flight caches), or its fill in flight (coordinating caches). Dropped without
+/// [`FillGuard::stored`] (the fetch failed, or the caller gave up), it tells a coordinating
+/// cache the fill ended, so a failed fill never holds a fan-out slot.
+pub struct FillGuard {
+    // Fields drop in order: the lock is released before the membership is counted out.
+    held: Option<tokio::sync::OwnedMutexGuard<()>>,
+    _member: Option<Member>,
+    fill: Option<(Arc<dyn MaterialsCache>, CacheId)>,
+}
+
+impl FillGuard {
+    /// The guard of a fill a coordinating cache handed out.
+    pub fn coordinated(cache: Arc<dyn MaterialsCache>, id: CacheId) -> Self {
+        Self {
+            held: None,
+            _member: None,
+            fill: Some((cache, id)),
+        }
+    }
+
+    /// The entry was stored (the cache's `put` ended the fill): nothing to abandon.
+    pub fn stored(mut self) {
+        self.fill = None;
+    }
+}
+
+impl Drop for FillGuard {
+    fn drop(&mut self) {
+        if let Some((cache, id)) = self.fill.take() {
+            cache.abandon(&id);
         }
     }
 }
 
 impl fmt::Debug for FillGuard {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FillGuard").field("id", &self.id).finish()
+        f.debug_struct("FillGuard")
+            .field("locked", &self.held.is_some())
+            .field("coordinated", &self.fill.is_some())
+            .finish()
     }
 }
 
@@ -377,6 +428,19 @@ pub trait MaterialsCache: Send + Sync + fmt::Debug {
     /// Removes the entry under `id` only if it is `entry` (and not a newer one that another
     /// caller put in the meantime).
     fn retire(&self, id: &CacheId, entry: &Arc<Entry>);
+
+    /// Ends a fill that stored nothing (its fetch failed, or its caller gave up): a cache that
+    /// counts fills in flight frees the slot. Default: nothing to do.
+    fn abandon(&self, id: &CacheId) {
+        let _ = id;
+    }
+
+    /// The entry under `id`, if live, with no side effect: no recency update, no fill started.
+    /// Default: `None` (a cache that cannot look without effects says nothing).
+    fn peek(&self, id: &CacheId) -> Option<Arc<Entry>> {
+        let _ = id;
+        None
+    }
 
     /// The cache's clock reading: entry times are on this clock.
     fn now(&self) -> Duration;
@@ -404,6 +468,8 @@ pub struct CacheStats {
     pub evicted_expired: u64,
     /// Entries removed by `delete` (for example, used up).
     pub deleted: u64,
+    /// Lookups told to wait for another caller's fill (storm tracking; one per look).
+    pub waits: u64,
 }
 
 /// Atomic counters behind [`CacheStats`].
@@ -411,6 +477,7 @@ pub struct CacheStats {
 pub(crate) struct Counters {
     pub(crate) hits: AtomicU64,
     pub(crate) misses: AtomicU64,
+    pub(crate) waits: AtomicU64,
     pub(crate) evicted_for_capacity: AtomicU64,
     pub(crate) evicted_expired: AtomicU64,
     pub(crate) deleted: AtomicU64,
@@ -429,6 +496,7 @@ impl Counters {
             evicted_for_capacity: self.evicted_for_capacity.load(Ordering::Relaxed),
             evicted_expired: self.evicted_expired.load(Ordering::Relaxed),
             deleted: self.deleted.load(Ordering::Relaxed),
+            waits: self.waits.load(Ordering::Relaxed),
         }
     }
 }
@@ -448,6 +516,14 @@ impl<C: MaterialsCache + ?Sized> MaterialsCache for Arc<C> {
 
     fn retire(&self, id: &CacheId, entry: &Arc<Entry>) {
         (**self).retire(id, entry);
+    }
+
+    fn abandon(&self, id: &CacheId) {
+        (**self).abandon(id);
+    }
+
+    fn peek(&self, id: &CacheId) -> Option<Arc<Entry>> {
+        (**self).peek(id)
     }
 
     fn now(&self) -> Duration {

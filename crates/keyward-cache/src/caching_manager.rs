@@ -213,7 +213,7 @@ impl MaterialsManager for CachingMaterialsManager {
             }
             _ => None,
         };
-        let (found, _guard) = self.inner.filler.find_or_lock(&id, usable).await?;
+        let (found, guard) = self.inner.filler.find_or_lock(&id, usable).await?;
         if let Some(Materials::Encryption(materials)) = found {
             count(&counters.hits);
             return Ok(materials);
@@ -234,6 +234,9 @@ impl MaterialsManager for CachingMaterialsManager {
                 Materials::Encryption(materials.clone()),
                 Usage::new(1, length),
             );
+            if let Some(guard) = guard {
+                guard.stored();
+            }
         }
         Ok(materials)
     }
@@ -278,7 +281,7 @@ impl MaterialsManager for CachingMaterialsManager {
             }
             _ => None,
         };
-        let (found, _guard) = self.inner.filler.find_or_lock(&id, usable).await?;
+        let (found, guard) = self.inner.filler.find_or_lock(&id, usable).await?;
         if let Some(Materials::Decryption(materials)) = found {
             count(&counters.hits);
             return Ok(materials);
@@ -291,6 +294,9 @@ impl MaterialsManager for CachingMaterialsManager {
             Materials::Decryption(materials.clone()),
             Usage::default(),
         );
+        if let Some(guard) = guard {
+            guard.stored();
+        }
         Ok(materials)
     }
 }

@@ -29,11 +29,13 @@ impl CacheFiller {
         &self.cache
     }
 
-    /// Usable materials from the cache, or, when this caller must fetch them, the fetch lock
-    /// for `id` to hold while fetching and storing them (`None` for caches that coordinate
-    /// fetches themselves). Under the lock the cache is consulted again: another caller may
-    /// have filled the entry meanwhile. `usable` decides whether an entry serves this caller
-    /// (and may count the use); an entry it refuses is retired.
+    /// Usable materials from the cache, or, when this caller must fetch them, the guard to
+    /// hold while fetching and storing them: the fetch lock of `id` for caches that leave
+    /// single-flight to their callers (under it the cache is consulted again: another caller
+    /// may have filled the entry meanwhile), the fill in flight for caches that coordinate
+    /// fills themselves (call [`FillGuard::stored`] after the put; dropping it otherwise ends
+    /// the fill), `None` for caches that store nothing. `usable` decides whether an entry
+    /// serves this caller (and may count the use); an entry it refuses is retired.
     ///
     /// # Errors
     /// [`Error::InFlightTtlExceeded`] when a storm-tracking cache kept this caller waiting
@@ -43,24 +45,30 @@ impl CacheFiller {
         id: &CacheId,
         mut usable: impl FnMut(&Arc<Entry>) -> Option<Materials>,
     ) -> Result<(Option<Materials>, Option<FillGuard>)> {
-        if let Some(found) = self.lookup(id, &mut usable).await? {
-            return Ok((Some(found), None));
+        match self.lookup(id, &mut usable).await? {
+            Outcome::Found(found) => return Ok((Some(found), None)),
+            Outcome::Fill { coordinated: true } => {
+                return Ok((None, Some(FillGuard::coordinated(self.cache.clone(), *id))));
+            }
+            Outcome::Fill { coordinated: false } => {}
         }
         let FillPolicy::SingleFlight(locks) = self.cache.fill_policy() else {
             return Ok((None, None));
         };
         let guard = locks.lock(id).await;
-        let found = self.lookup(id, &mut usable).await?;
-        Ok((found, Some(guard)))
+        match self.lookup(id, &mut usable).await? {
+            Outcome::Found(found) => Ok((Some(found), None)),
+            Outcome::Fill { .. } => Ok((None, Some(guard))),
+        }
     }
 
-    /// Looks `id` up until there is a usable entry (`Some`) or this caller should fill it
-    /// (`None`), waiting for another caller's fetch when the cache says so.
+    /// Looks `id` up until there is a usable entry or this caller should fill it, waiting for
+    /// another caller's fill when the cache says so.
     async fn lookup(
         &self,
         id: &CacheId,
         mut usable: impl FnMut(&Arc<Entry>) -> Option<Materials>,
-    ) -> Result<Option<Materials>> {
+    ) -> Result<Outcome> {
         let cache = &self.cache;
         let start = cache.now();
         let mut refused: Option<Arc<Entry>> = None;
@@ -70,15 +78,18 @@ impl CacheFiller {
                     // A cache that keeps an entry this caller retired answers with it again:
                     // that is a miss, not a reason to look forever.
                     if refused.as_ref().is_some_and(|r| Arc::ptr_eq(r, &entry)) {
-                        return Ok(None);
+                        return Ok(Outcome::Fill { coordinated: false });
                     }
                     if let Some(materials) = usable(&entry) {
-                        return Ok(Some(materials));
+                        return Ok(Outcome::Found(materials));
                     }
                     cache.retire(id, &entry);
                     refused = Some(entry);
                 }
-                Lookup::Fill => return Ok(None),
+                Lookup::Fill => {
+                    let coordinated = matches!(cache.fill_policy(), FillPolicy::Coordinated { .. });
+                    return Ok(Outcome::Fill { coordinated });
+                }
                 Lookup::Wait => {
                     let FillPolicy::Coordinated {
                         sleep,
@@ -86,7 +97,7 @@ impl CacheFiller {
                         ..
                     } = cache.fill_policy()
                     else {
-                        return Ok(None);
+                        return Ok(Outcome::Fill { coordinated: false });
                     };
                     if cache.now().saturating_sub(start) > in_flight_ttl {
                         return Err(Error::InFlightTtlExceeded);
@@ -96,6 +107,15 @@ impl CacheFiller {
             }
         }
     }
+}
+
+/// How a lookup ended.
+enum Outcome {
+    Found(Materials),
+    /// This caller fills the entry; `coordinated`: the cache counts the fill in flight.
+    Fill {
+        coordinated: bool,
+    },
 }
 
 /// Waits between looks at a storm-tracking cache. Under the model checker, a yield to another

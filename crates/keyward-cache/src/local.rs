@@ -120,6 +120,11 @@ impl MaterialsCache for LocalCache {
         }
     }
 
+    fn peek(&self, id: &CacheId) -> Option<Arc<Entry>> {
+        let now = self.now();
+        self.lock().peek(id, now)
+    }
+
     fn now(&self) -> Duration {
         self.inner.clock.now()
     }
@@ -201,6 +206,13 @@ impl Lru {
         self.push_front(index);
         self.prune(now, counters);
         Some((entry, fill_started))
+    }
+
+    /// The live entry under `id`, changing nothing.
+    pub(crate) fn peek(&self, id: &CacheId, now: Duration) -> Option<Arc<Entry>> {
+        let index = *self.map.get(id)?;
+        let entry = &self.node(index)?.entry;
+        (now <= entry.expires()).then(|| entry.clone())
     }
 
     /// When the fetch that produced the entry under `id` started, if known.

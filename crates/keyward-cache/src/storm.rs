@@ -170,11 +170,15 @@ struct Shared {
 #[derive(Debug)]
 struct State {
     lru: Lru,
-    /// When each fill in flight started, per identifier, oldest first. A fill that another
-    /// caller took over (after a grace interval) still counts until an entry is stored.
+    /// When each fill in flight started, per identifier, oldest first. A fill counts against
+    /// the fan-out until it stores an entry, is abandoned (its guard dropped), or outlives the
+    /// in-flight TTL; one that another caller took over (after a grace interval) still counts.
     in_flight: HashMap<CacheId, Vec<Duration>>,
     /// All fills in flight.
     fills: usize,
+    /// When the last abandoned fill of an identifier started: no new fill for it within a
+    /// grace interval of that, so a failing service sees one attempt per interval.
+    failed: HashMap<CacheId, Duration>,
     last_prune: Option<Duration>,
 }
 
@@ -200,6 +204,7 @@ impl StormTrackingCache {
                     lru: Lru::new(settings.capacity, settings.pruning_tail_size),
                     in_flight: HashMap::new(),
                     fills: 0,
+                    failed: HashMap::new(),
                     last_prune: None,
                 }),
                 counters: Counters::default(),
@@ -283,12 +288,36 @@ impl State {
         }
     }
 
-    /// Whether a fetch for `id` started less than a grace interval ago.
+    /// Ends one fill of `id` that stored nothing, and remembers when it started.
+    fn abandon_fill(&mut self, id: &CacheId, now: Duration, settings: &StormSettings) {
+        let Some(starts) = self.in_flight.get_mut(id) else {
+            return;
+        };
+        if !starts.is_empty() {
+            let started = starts.remove(0);
+            self.fills = self.fills.saturating_sub(1);
+            let failed = self.failed.entry(*id).or_insert(started);
+            *failed = (*failed).max(started);
+        }
+        if starts.is_empty() {
+            self.in_flight.remove(id);
+        }
+        // Only recent failures matter: keep the map to those.
+        if self.failed.len() > FAILED_PRUNE_AT {
+            self.failed
+                .retain(|_, since| now < *since + settings.grace_interval);
+        }
+    }
+
+    /// Whether a fill for `id` started less than a grace interval ago and is still in
+    /// flight, or failed.
     fn fetching(&self, id: &CacheId, now: Duration, settings: &StormSettings) -> bool {
+        let recent = |since: &Duration| now < *since + settings.grace_interval;
         self.in_flight
             .get(id)
             .and_then(|starts| starts.last())
-            .is_some_and(|since| now < *since + settings.grace_interval)
+            .is_some_and(recent)
+            || self.failed.get(id).is_some_and(recent)
     }
 }
 
@@ -333,6 +362,7 @@ impl MaterialsCache for StormTrackingCache {
         drop(state);
         match lookup {
             Lookup::Hit(_) => Counters::add(&counters.hits),
+            Lookup::Wait => Counters::add(&counters.waits),
             _ => Counters::add(&counters.misses),
         }
         lookup
@@ -343,6 +373,7 @@ impl MaterialsCache for StormTrackingCache {
         // The latest fill start stays with the entry, also when a slower, superseded fill
         // stores its entry after the fill that took over from it.
         let fill_started = state.end_fill(&id).max(state.lru.fill_started(&id));
+        state.failed.remove(&id);
         state
             .lru
             .put(id, Arc::new(entry), fill_started, &self.inner.counters);
@@ -361,6 +392,16 @@ impl MaterialsCache for StormTrackingCache {
         if state.lru.remove_if_same(id, entry) {
             Counters::add(&self.inner.counters.deleted);
         }
+    }
+
+    fn abandon(&self, id: &CacheId) {
+        let now = self.now();
+        self.lock().abandon_fill(id, now, &self.inner.settings);
+    }
+
+    fn peek(&self, id: &CacheId) -> Option<Arc<Entry>> {
+        let now = self.now();
+        self.lock().lru.peek(id, now)
     }
 
     fn now(&self) -> Duration {
@@ -387,3 +428,5 @@ impl MaterialsCache for StormTrackingCache {
 
 /// The in-flight map is pruned at most this often.
 const PRUNE_EVERY: Duration = Duration::from_secs(1);
+/// The failed-fill map is pruned of old failures when it grows past this.
+const FAILED_PRUNE_AT: usize = 1024;

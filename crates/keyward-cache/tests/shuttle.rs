@@ -20,8 +20,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use keyward_cache::{
-    CacheId, CachingMaterialsManager, Clock as _, Entry, LocalCache, Lookup, ManualClock,
-    MaterialsCache, StormSettings, StormTrackingCache, Usage, UsageLimits,
+    CacheId, CachingMaterialsManager, Clock as _, Entry, FillGuard, FillLocks, LocalCache, Lookup,
+    ManualClock, MaterialsCache, StormSettings, StormTrackingCache, Usage, UsageLimits,
 };
 use keyward_format::AlgorithmSuite;
 use keyward_materials::{
@@ -232,6 +232,7 @@ fn storm_fills_respect_the_grace_interval_and_the_fan_out() {
         let time: Arc<Mutex<()>> = Arc::default();
         let mut handles = Vec::new();
         for worker in 0..3u8 {
+            let shared: Arc<dyn MaterialsCache> = Arc::new(cache.clone());
             let (cache, clock, fills, running, time) = (
                 cache.clone(),
                 clock.clone(),
@@ -255,10 +256,15 @@ fn storm_fills_respect_the_grace_interval_and_the_fan_out() {
                         }
                         shuttle::thread::yield_now();
                         *running.lock().unwrap() -= 1;
-                        cache.put(
-                            id(which),
-                            Entry::new(materials(), now, now + life, Usage::default()),
-                        );
+                        let guard = FillGuard::coordinated(shared.clone(), id(which));
+                        // Every third fill fails: its guard drops without a put.
+                        if (worker + round) % 3 != 0 {
+                            cache.put(
+                                id(which),
+                                Entry::new(materials(), now, now + life, Usage::default()),
+                            );
+                            guard.stored();
+                        }
                     }
                 }
             }));
@@ -279,6 +285,7 @@ fn storm_fills_respect_the_grace_interval_and_the_fan_out() {
             handle.join().unwrap();
         }
         ticker.join().unwrap();
+        assert_eq!(cache.in_flight(), 0, "a fill was left in flight");
         let fills = fills.lock().unwrap();
         for which in 0..3 {
             let starts: Vec<Duration> = fills
@@ -287,11 +294,46 @@ fn storm_fills_respect_the_grace_interval_and_the_fan_out() {
                 .map(|(_, at)| *at)
                 .collect();
             // The clock moves 120 ms in all and entries live 150 ms: no entry expires, so every
-            // fill after the first is a refresh and needs a full grace interval.
+            // fill after the first is a refresh, or a retry after a failure, and needs a full
+            // grace interval.
             assert!(
                 starts.windows(2).all(|w| w[1] >= w[0] + interval),
                 "entry {which}: fills at {starts:?}"
             );
         }
+    });
+}
+
+#[test]
+fn fetch_locks_leave_nothing_behind_when_waiters_give_up() {
+    explore("fetch locks under cancellation", || {
+        let locks = FillLocks::new();
+        let id = id(3);
+        shuttle::future::block_on(async move {
+            let holder = {
+                let locks = locks.clone();
+                shuttle::future::spawn(async move {
+                    let _guard = locks.lock(&id).await;
+                    shuttle::future::yield_now().await;
+                })
+            };
+            let waiters: Vec<_> = (0..3)
+                .map(|_| {
+                    let locks = locks.clone();
+                    shuttle::future::spawn(async move {
+                        let _guard = locks.lock(&id).await;
+                        shuttle::future::yield_now().await;
+                    })
+                })
+                .collect();
+            shuttle::future::yield_now().await;
+            waiters[0].abort();
+            waiters[1].abort();
+            holder.await.unwrap();
+            for waiter in waiters {
+                let _ = waiter.await;
+            }
+            assert!(locks.is_empty(), "{} lock entries left", locks.len());
+        });
     });
 }

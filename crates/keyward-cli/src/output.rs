@@ -1,8 +1,9 @@
 //! Output files that are whole or absent: a randomly named temporary file beside the target,
-//! created exclusively (never following a planted link) and readable by its owner only, renamed
-//! into place only when the work succeeds, and removed on every error, on a panic, and on
-//! SIGINT, SIGTERM and SIGHUP. (SIGKILL cannot be caught: what it leaves is a `.partial` file
-//! of mode 0600 beside the target.)
+//! created exclusively (never following a planted link) and readable by its owner only, synced
+//! and renamed into place only when the work succeeds (so the output, too, has mode 0600), and
+//! removed on every error, on a panic, and on SIGINT, SIGTERM and SIGHUP, after which the
+//! process exits with 128 + the signal's number. (SIGKILL cannot be caught: what it leaves is a
+//! `.partial` file of mode 0600 beside the target.)
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
@@ -23,18 +24,48 @@ pub(crate) enum Overwrite {
     Ask,
 }
 
+/// How a finished output is moved into place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Commit {
+    /// Replace whatever is there.
+    Replace,
+    /// Never replace a file: one that appeared meanwhile makes the commit fail.
+    NoClobber,
+}
+
 /// A temporary output file; dropped without [`TemporaryOutput::commit`], it is removed.
 #[derive(Debug)]
 pub(crate) struct TemporaryOutput {
     temporary: PathBuf,
     target: PathBuf,
-    overwrite: Overwrite,
+    commit: Commit,
+    file: std::fs::File,
     committed: bool,
 }
 
 impl TemporaryOutput {
-    /// Creates the temporary file for `target` and opens it for writing.
-    pub(crate) fn create(target: &Path, overwrite: Overwrite) -> Result<(Self, std::fs::File)> {
+    /// Decides by the overwrite rule whether to write `target` (`None`: skip it), and if so
+    /// creates its temporary file; returns it with a handle to write to.
+    pub(crate) fn create(
+        target: &Path,
+        overwrite: Overwrite,
+    ) -> Result<Option<(Self, std::fs::File)>> {
+        let commit = if !target.exists() {
+            // Nothing to overwrite now: nothing may be overwritten at the end either.
+            match overwrite {
+                Overwrite::Yes => Commit::Replace,
+                Overwrite::No | Overwrite::Ask => Commit::NoClobber,
+            }
+        } else {
+            match overwrite {
+                Overwrite::Yes => Commit::Replace,
+                Overwrite::No => bail!("{} exists (--no-overwrite)", target.display()),
+                Overwrite::Ask if ask(&format!("overwrite {}? [y/N] ", target.display()))? => {
+                    Commit::Replace
+                }
+                Overwrite::Ask => return Ok(None),
+            }
+        };
         let name = target
             .file_name()
             .context("the output has no file name")?
@@ -48,6 +79,8 @@ impl TemporaryOutput {
             .map(|b| format!("{b:02x}"))
             .collect();
         let temporary = target.with_file_name(format!(".{name}.{suffix}.partial"));
+        // Registered before it exists, so that a signal arriving meanwhile still removes it.
+        lock().push(temporary.clone());
         let mut options = std::fs::OpenOptions::new();
         options.write(true).create_new(true);
         #[cfg(unix)]
@@ -55,31 +88,56 @@ impl TemporaryOutput {
             use std::os::unix::fs::OpenOptionsExt as _;
             options.mode(0o600);
         }
-        let file = options
-            .open(&temporary)
-            .with_context(|| format!("creating {}", temporary.display()))?;
-        lock().push(temporary.clone());
-        Ok((
+        let file = match options.open(&temporary) {
+            Ok(file) => file,
+            Err(error) => {
+                forget(&temporary);
+                return Err(error).with_context(|| format!("creating {}", temporary.display()));
+            }
+        };
+        let writer = file.try_clone()?;
+        Ok(Some((
             Self {
                 temporary,
                 target: target.to_owned(),
-                overwrite,
+                commit,
+                file,
                 committed: false,
             },
-            file,
-        ))
+            writer,
+        )))
     }
 
-    /// Moves the finished file into place.
+    /// Moves the finished file into place, once its bytes are on disk.
     pub(crate) fn commit(mut self) -> Result<()> {
-        match self.overwrite {
+        self.file
+            .sync_all()
+            .with_context(|| format!("writing {}", self.temporary.display()))?;
+        match self.commit {
+            Commit::Replace => std::fs::rename(&self.temporary, &self.target)
+                .with_context(|| format!("writing {}", self.target.display()))?,
             // A hard link never replaces an existing file: it fails instead, atomically.
-            Overwrite::No => std::fs::hard_link(&self.temporary, &self.target)
-                .with_context(|| format!("{} exists (--no-overwrite)", self.target.display()))
-                .and_then(|()| Ok(std::fs::remove_file(&self.temporary)?)),
-            Overwrite::Yes | Overwrite::Ask => std::fs::rename(&self.temporary, &self.target)
-                .with_context(|| format!("writing {}", self.target.display())),
-        }?;
+            Commit::NoClobber => match std::fs::hard_link(&self.temporary, &self.target) {
+                Ok(()) => {
+                    if let Err(error) = std::fs::remove_file(&self.temporary) {
+                        eprintln!(
+                            "keyward: warning: {} is written, but {} stays: {error}",
+                            self.target.display(),
+                            self.temporary.display()
+                        );
+                    }
+                }
+                Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+                    bail!("{} appeared meanwhile; not replaced", self.target.display())
+                }
+                // Filesystems without hard links (FAT, some network ones): check, then rename.
+                Err(_) if !self.target.exists() => {
+                    std::fs::rename(&self.temporary, &self.target)
+                        .with_context(|| format!("writing {}", self.target.display()))?
+                }
+                Err(_) => bail!("{} appeared meanwhile; not replaced", self.target.display()),
+            },
+        }
         self.committed = true;
         forget(&self.temporary);
         Ok(())
@@ -92,18 +150,6 @@ impl Drop for TemporaryOutput {
             let _ = std::fs::remove_file(&self.temporary);
             forget(&self.temporary);
         }
-    }
-}
-
-/// Whether to write `target`, by the overwrite rule.
-pub(crate) fn may_write(target: &Path, overwrite: Overwrite) -> Result<bool> {
-    if !target.exists() {
-        return Ok(true);
-    }
-    match overwrite {
-        Overwrite::Yes => Ok(true),
-        Overwrite::No => bail!("{} exists (--no-overwrite)", target.display()),
-        Overwrite::Ask => ask(&format!("overwrite {}? [y/N] ", target.display())),
     }
 }
 

@@ -215,10 +215,9 @@ where
     if path == Path::new("-") {
         return work(Box::pin(tokio::io::stdout())).await.map(Some);
     }
-    if !output::may_write(path, overwrite)? {
+    let Some((temporary, file)) = TemporaryOutput::create(path, overwrite)? else {
         return Ok(None);
-    }
-    let (temporary, file) = TemporaryOutput::create(path, overwrite)?;
+    };
     let info = work(Box::pin(tokio::fs::File::from_std(file))).await?;
     temporary.commit()?;
     Ok(Some(info))

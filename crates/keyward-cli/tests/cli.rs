@@ -457,23 +457,40 @@ fn no_overwrite_keeps_an_existing_output() {
     assert!(stderr.contains("--no-overwrite"), "{stderr}");
     assert_eq!(std::fs::read(dir.join("ct")).unwrap(), b"precious");
     assert!(partial_files(&dir).is_empty());
-    // Without a terminal, --interactive answers no: the file stays, and that is no error.
-    let skipped = Command::new(env!("CARGO_BIN_EXE_keyward"))
+    // Without a terminal (`setsid`: no controlling terminal), --interactive answers no: the
+    // file stays, and that is no error.
+    let skipped = Command::new("setsid")
+        .arg(env!("CARGO_BIN_EXE_keyward"))
         .args(["encrypt", "--aes-key", "a=a.key", "-i", "plain", "-o", "ct"])
         .arg("--interactive")
         .current_dir(&dir)
         .stdin(Stdio::null())
-        .env_remove("TERM")
         .output()
         .unwrap();
-    if std::fs::OpenOptions::new()
-        .read(true)
-        .open("/dev/tty")
-        .is_err()
-    {
-        assert!(skipped.status.success());
-        assert_eq!(std::fs::read(dir.join("ct")).unwrap(), b"precious");
-    }
+    assert!(
+        skipped.status.success(),
+        "{}",
+        String::from_utf8_lossy(&skipped.stderr)
+    );
+    assert!(String::from_utf8_lossy(&skipped.stderr).contains("no terminal to ask"));
+    assert_eq!(std::fs::read(dir.join("ct")).unwrap(), b"precious");
+    // A new output under --interactive is written (nothing to ask about).
+    let fresh = keyward(
+        &[
+            "encrypt",
+            "--aes-key",
+            "a=a.key",
+            "-i",
+            "plain",
+            "-o",
+            "fresh",
+            "--interactive",
+        ],
+        &dir,
+    );
+    assert!(fresh.status.success());
+    assert!(dir.join("fresh").exists());
+    assert!(partial_files(&dir).is_empty());
 }
 
 #[cfg(unix)]

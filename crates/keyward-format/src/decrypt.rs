@@ -367,9 +367,10 @@ impl Decryptor {
         }
     }
 
-    /// How many bytes the decryptor holds in memory: a frame that arrived in pieces, the
-    /// header while it arrives, and a signed message's last part until its signature verifies.
-    /// Bounded by one frame for framed messages.
+    /// How many bytes of memory the decryptor's buffers have reserved (their capacity): a
+    /// frame that arrived in pieces, the header while it arrives, and a signed message's last
+    /// part until its signature verifies. Bounded by one frame for framed messages, and by
+    /// twice what has arrived.
     pub fn buffered_len(&self) -> usize {
         self.scanner.buffered_len() + self.buf.capacity() + self.held.capacity()
     }
@@ -406,10 +407,7 @@ impl Decryptor {
                 UnitLen::Prefix(len) | UnitLen::Whole(len) => len,
             };
             let take = target.saturating_sub(self.buf.len()).min(input.len());
-            // One allocation per unit length: the whole unit once its length is known (the
-            // buffer is reused for the next frame), never growth chunk by chunk.
-            self.buf
-                .reserve_exact(target.saturating_sub(self.buf.len()));
+            grow(&mut self.buf, take, target);
             let (head, rest) = input.split_at(take);
             self.buf.extend_from_slice(head);
             *input = rest;
@@ -572,23 +570,38 @@ impl Decryptor {
     }
 }
 
+/// Room for `take` more bytes in a unit buffer whose unit is `target` bytes: doubling, so
+/// copying is linear in the unit, but never beyond the unit nor beyond twice what has
+/// arrived, so a declared length never sizes an allocation by itself. The buffer is reused
+/// for the next unit.
+fn grow(buf: &mut Vec<u8>, take: usize, target: usize) {
+    let want = buf.len().saturating_add(take);
+    if want <= buf.capacity() {
+        return;
+    }
+    let capacity = buf
+        .capacity()
+        .saturating_mul(2)
+        .max(want)
+        .min(target.max(want));
+    buf.reserve_exact(capacity - buf.len());
+}
+
 /// A unit's length: its prefix, its content and the tag, without wrapping on 32-bit targets.
 fn unit(prefix: usize, content: usize) -> Result<usize> {
     prefix
         .checked_add(content)
         .and_then(|len| len.checked_add(TAG_LEN))
-        .ok_or(Error::BodyTooLong {
+        .ok_or(Error::TooLargeForPlatform {
             len: u64::try_from(content).unwrap_or(u64::MAX),
-            max: u64::try_from(usize::MAX).unwrap_or(u64::MAX),
         })
 }
 
 /// A declared length as a memory size (frames of 2^32 - 1 bytes cannot be held on 32-bit
 /// targets).
 fn to_usize(len: u32) -> Result<usize> {
-    usize::try_from(len).map_err(|_| Error::BodyTooLong {
+    usize::try_from(len).map_err(|_| Error::TooLargeForPlatform {
         len: u64::from(len),
-        max: u64::try_from(usize::MAX).unwrap_or(u64::MAX),
     })
 }
 

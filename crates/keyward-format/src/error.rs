@@ -167,6 +167,14 @@ pub enum Error {
         max: u64,
     },
 
+    /// A message part is larger than this platform's memory can address (a frame of up to
+    /// 2^32 - 1 bytes on a 32-bit target).
+    #[error("a message part of {len} bytes cannot be held in memory on this platform")]
+    TooLargeForPlatform {
+        /// The part's length.
+        len: u64,
+    },
+
     /// A non-framed body claims more content than AES-GCM can protect.
     #[error("non-framed body claims {0} bytes, more than AES-GCM allows")]
     NonFramedBodyTooLong(u64),
@@ -230,6 +238,86 @@ pub enum Error {
     /// The cryptographic backend failed (random generation or key setup).
     #[error("cryptographic backend failure")]
     Crypto,
+}
+
+impl Error {
+    /// What kind of failure this is, for callers that act on it.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::CommitmentPolicy { .. }
+            | Self::SignedMessageRefused
+            | Self::ReservedEncryptionContextKey(_) => ErrorKind::Policy,
+            Self::TooManyEncryptedDataKeys { .. }
+            | Self::HeaderTooLong { .. }
+            | Self::BodyTooLong { .. }
+            | Self::TooLargeForPlatform { .. } => ErrorKind::Limit,
+            Self::EncryptionContextTooLarge { .. }
+            | Self::FieldTooLong { .. }
+            | Self::FrameLengthOutOfRange(_)
+            | Self::DataKeyLength { .. }
+            | Self::MessageIdLength { .. }
+            | Self::OutOfOrder(_) => ErrorKind::Configuration,
+            Self::Crypto => ErrorKind::Other,
+            Self::Base64Encoded
+            | Self::Truncated
+            | Self::TrailingBytes
+            | Self::UnsupportedVersion(_)
+            | Self::UnsupportedMessageType(_)
+            | Self::UnsupportedSuite(_)
+            | Self::SuiteVersionMismatch { .. }
+            | Self::MalformedEncryptionContext(_)
+            | Self::DuplicateEncryptionContextKey(_)
+            | Self::InvalidUtf8(_)
+            | Self::NoEncryptedDataKeys
+            | Self::UnsupportedContentType(_)
+            | Self::NonZeroReservedField
+            | Self::InvalidIvLength(_)
+            | Self::InvalidFrameLength { .. }
+            | Self::CommitmentMismatch
+            | Self::HeaderAuthentication
+            | Self::FrameAuthentication { .. }
+            | Self::SignatureVerification
+            | Self::SequenceNumber { .. }
+            | Self::FinalFrameTooLong { .. }
+            | Self::NonFramedBodyTooLong(_)
+            | Self::TooManyFrames
+            | Self::SignatureKeyMismatch { .. }
+            | Self::InvalidVerificationKey => ErrorKind::Tampered,
+        }
+    }
+}
+
+/// What kind of failure an error is: the question a caller acts on (show "this file is
+/// damaged", try another key, retry later, fix the configuration), answered the same way by
+/// every keyward crate's `Error::kind`. The error itself keeps the detail and its causes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The input is not an intact message: malformed, truncated, or failing authentication
+    /// (a header or frame tag, the key commitment, the signature).
+    Tampered,
+    /// No configured keyring could decrypt any of the message's encrypted data keys (they
+    /// name other keys, or the key unwrapped nothing).
+    NoMatchingKey,
+    /// A key service (AWS KMS, the branch key store) answered with an error: access denied, a
+    /// key that does not exist or is disabled, a ciphertext it cannot decrypt.
+    Refused,
+    /// A key service could not be reached or did not answer in time (connection failures,
+    /// timeouts, throttling and server errors once the SDK's retries ran out). Worth a retry.
+    Unavailable,
+    /// A rule refused the operation: the commitment policy, a required or reserved
+    /// encryption context key, a context that disagrees with the message's, a signed message
+    /// where only unsigned ones are accepted.
+    Policy,
+    /// The input exceeds a configured limit: header length, encrypted data keys, frame length.
+    Limit,
+    /// The configuration or the call is invalid: keyring, cache or key store settings, an
+    /// argument out of range.
+    Configuration,
+    /// Reading the input or writing the output failed.
+    Io,
+    /// Anything else: a backend failure, or an error of a keyring written outside keyward.
+    Other,
 }
 
 /// The result type of this crate.

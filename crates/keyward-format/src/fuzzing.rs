@@ -26,6 +26,9 @@ pub fn parse_context(data: &[u8]) {
 /// "null" vectors use, so seeds from them reach the body), feeding it in two pieces split at
 /// a position chosen by the input. Must never panic, and must release plaintext only for a
 /// message that completes.
+///
+/// # Panics
+/// When the check it exists for fails: that is the finding.
 pub fn decrypt_message(data: &[u8]) {
     let split = data.first().map_or(0, |b| usize::from(*b)).min(data.len());
     let (first, second) = data.split_at(split);
@@ -61,6 +64,9 @@ pub fn decrypt_message(data: &[u8]) {
 /// arrives from a pipe), with and without limits; the streaming header scanner must find the
 /// same header, of the same length, as the whole-buffer parser, must take no byte after it,
 /// and must respect the limits. Must never panic.
+///
+/// # Panics
+/// When the check it exists for fails: that is the finding.
 pub fn decrypt_stream(data: &[u8]) {
     let (seed, message) = data.split_at(data.len().min(8));
     let mut state = seed.iter().fold(0x9e37_79b9_7f4a_7c15_u64, |acc, b| {

@@ -144,20 +144,29 @@ impl Header {
 
     /// Parses a complete header (the scanner found its end), keeping its bytes.
     pub(crate) fn parse_complete(bytes: Vec<u8>, max_edks: Option<NonZeroU16>) -> Result<Self> {
-        let mut header = match Self::parse(&bytes, max_edks) {
-            Ok(header) => header,
+        let (mut header, len) = match Self::parse_fields(&bytes, max_edks) {
+            Ok(parsed) => parsed,
             Err(ParseError::Incomplete) => return Err(Error::Truncated),
             Err(ParseError::Invalid(error)) => return Err(error),
         };
-        if header.bytes.len() != bytes.len() {
+        if len != bytes.len() {
             return Err(Error::Truncated);
         }
         header.bytes = bytes;
         Ok(header)
     }
 
-    /// Parses a header (body and authentication) from the start of `input`.
+    /// Parses a header (body and authentication) from the start of `input`, with a copy of
+    /// its bytes.
     pub(crate) fn parse(input: &[u8], max_edks: Option<NonZeroU16>) -> ParseResult<Self> {
+        let (mut header, len) = Self::parse_fields(input, max_edks)?;
+        header.bytes = input.get(..len).ok_or(ParseError::Incomplete)?.to_vec();
+        Ok(header)
+    }
+
+    /// Parses a header's fields from the start of `input`: the header without its bytes, and
+    /// its length.
+    fn parse_fields(input: &[u8], max_edks: Option<NonZeroU16>) -> ParseResult<(Self, usize)> {
         let mut reader = Reader::new(input);
         let version = reader.u8()?;
         match version {
@@ -244,22 +253,23 @@ impl Header {
             _ => [0; IV_LEN],
         };
         let tag = reader.array::<TAG_LEN>()?;
-        let bytes = input
-            .get(..reader.position())
-            .ok_or(ParseError::Incomplete)?;
-        Ok(Self {
-            suite,
-            message_id,
-            encryption_context,
-            encrypted_data_keys,
-            content_type,
-            frame_length,
-            commitment,
-            iv,
-            tag,
-            body_len,
-            bytes: bytes.to_vec(),
-        })
+        let len = reader.position();
+        Ok((
+            Self {
+                suite,
+                message_id,
+                encryption_context,
+                encrypted_data_keys,
+                content_type,
+                frame_length,
+                commitment,
+                iv,
+                tag,
+                body_len,
+                bytes: Vec::new(),
+            },
+            len,
+        ))
     }
 
     /// Parses a complete header at the start of `input`; returns it and its length.

@@ -23,7 +23,7 @@ pub use crate::context::EncryptionContext;
 pub use crate::decrypt::{DecryptOptions, Decryptor, Progress};
 pub use crate::edk::EncryptedDataKey;
 pub use crate::encrypt::{EncryptParams, Encryptor};
-pub use crate::error::{Error, Result};
+pub use crate::error::{Error, ErrorKind, Result};
 pub use crate::frame::FrameLength;
 pub use crate::header::{ContentType, Header};
 pub use crate::policy::CommitmentPolicy;

@@ -14,6 +14,9 @@ use crate::keyring::parse_edk;
 /// `B` or other, the attribute name up to a `0x00`, then the value) and validates it as a
 /// key store item read for `branch-key-id` under the sort key its first record names. Must
 /// never panic; an accepted item must be one the rules allow.
+///
+/// # Panics
+/// When the check it exists for fails: that is the finding.
 pub fn parse_item(data: &[u8]) {
     let mut item = HashMap::new();
     let mut sort_key = String::from("branch:ACTIVE");
@@ -44,6 +47,9 @@ pub fn parse_item(data: &[u8]) {
 /// Splits `data` (after a first byte choosing the data key length) as a hierarchy EDK
 /// ciphertext; an accepted one's version must round-trip through its string form. Must never
 /// panic.
+///
+/// # Panics
+/// When the check it exists for fails: that is the finding.
 pub fn parse_edk_ciphertext(data: &[u8]) {
     let Some((&choice, ciphertext)) = data.split_first() else {
         return;

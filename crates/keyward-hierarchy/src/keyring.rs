@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
-use keyward_cache::{CacheFiller, CacheId, CacheType, Clock, Entry, FillPolicy, Lookup, Usage};
+use keyward_cache::{CacheFiller, CacheId, CacheType, Clock, Entry, FillPolicy, Usage};
 use keyward_format::{EncryptedDataKey, EncryptionContext};
 use keyward_materials::{
     BranchKeyMaterials, DataKey, DecryptionMaterials, EncryptionMaterials, Keyring, Materials,
@@ -137,7 +137,7 @@ impl HierarchicalKeyring {
             }
             _ => None,
         };
-        let (found, _guard) = self
+        let (found, guard) = self
             .inner
             .filler
             .find_or_lock(&id, |entry| usable(entry).map(Materials::BranchKey))
@@ -153,15 +153,20 @@ impl HierarchicalKeyring {
                     Entry::new(
                         Materials::BranchKey(materials.clone()),
                         now,
-                        now + ttl,
+                        now.saturating_add(ttl),
                         Usage::default(),
                     ),
                 );
+                if let Some(guard) = guard {
+                    guard.stored();
+                }
                 Ok(materials)
             }
-            Err(error) => match cache.get(&id) {
-                Lookup::Hit(entry) => usable(&entry).ok_or(error),
-                _ => Err(error),
+            // The failed fill ends when the guard drops; an entry that is still within its TTL
+            // serves (looked at without starting another fill).
+            Err(error) => match cache.peek(&id) {
+                Some(entry) => usable(&entry).ok_or(error),
+                None => Err(error),
             },
         }
     }

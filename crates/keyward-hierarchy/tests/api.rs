@@ -611,3 +611,34 @@ async fn a_missing_version_is_read_once_per_message() {
         "one read of the missing version, one of the real one"
     );
 }
+
+/// Distinct forged versions cost one read each (the EDK limit bounds them), and their failed
+/// fetches leave no fill behind in a storm-tracking cache.
+#[tokio::test]
+async fn distinct_missing_versions_leave_no_fills_behind() {
+    let (store, id) = store_with_key().await;
+    let storm = keyward_cache::StormTrackingCache::new(100);
+    let keyring = HierarchicalKeyring::builder(store.clone(), TTL)
+        .branch_key_id(&id)
+        .cache(CacheType::Shared(Arc::new(storm.clone())))
+        .build()
+        .unwrap();
+    let context = context("a");
+    let materials = encrypt(&keyring, &context).await;
+    let real = materials.encrypted_data_keys()[0].clone();
+    let mut edks: Vec<EncryptedDataKey> = (0..50u8)
+        .map(|n| {
+            let mut forged = real.ciphertext().to_vec();
+            forged[28..44].copy_from_slice(&[n; 16]);
+            EncryptedDataKey::new(real.provider_id(), real.provider_info().to_vec(), forged)
+                .unwrap()
+        })
+        .collect();
+    edks.push(real);
+    let reads = store.version_reads();
+    let decrypted = decrypt(&keyring, &context, &edks).await.unwrap();
+    assert!(decrypted.data_key().is_some());
+    assert_eq!(store.version_reads() - reads, 51);
+    // 50 failed fetches, more than the default fan-out of 20: none is left in flight.
+    assert_eq!(storm.in_flight(), 0, "failed fetches left fills in flight");
+}

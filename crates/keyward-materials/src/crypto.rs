@@ -2,7 +2,7 @@
 //! All from aws-lc-rs (constant-time RSA decryption; no `rsa` crate, see docs/dependencies.md).
 
 use aws_lc_rs::{aead, digest, hmac, rand, rsa};
-use subtle::{Choice, ConditionallySelectable as _};
+use subtle::{Choice, ConditionallySelectable as _, ConstantTimeEq as _};
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
@@ -149,14 +149,19 @@ impl RsaPrivateKey {
             kind: "RSA private",
             reason: "not an RSA PKCS #8 key of 2048 to 8192 bits",
         })?;
-        let digest = digest::digest(&digest::SHA256, der);
-        let seed = hmac::sign(
-            &hmac::Key::new(hmac::HMAC_SHA256, digest.as_ref()),
-            REJECTION_LABEL,
+        let mut digest = Zeroizing::new([0u8; 32]);
+        digest.copy_from_slice(digest::digest(&digest::SHA256, der).as_ref());
+        let mut seed = Zeroizing::new([0u8; 32]);
+        seed.copy_from_slice(
+            hmac::sign(
+                &hmac::Key::new(hmac::HMAC_SHA256, &*digest),
+                REJECTION_LABEL,
+            )
+            .as_ref(),
         );
         Ok(Self {
             key,
-            rejection: hmac::Key::new(hmac::HMAC_SHA256, seed.as_ref()),
+            rejection: hmac::Key::new(hmac::HMAC_SHA256, &*seed),
         })
     }
 
@@ -181,10 +186,11 @@ impl RsaPrivateKey {
 
     /// Decrypts PKCS #1 v1.5 with implicit rejection: always returns `len` bytes, the
     /// plaintext when the padding checks out and it is `len` bytes long, and otherwise a
-    /// pseudo-random value derived from the ciphertext and the private key. Which one is
-    /// chosen in constant time after the same work, so a wrong padding, a wrong length and a
-    /// wrong key all fail later, at the same check (Bleichenbacher's oracle has nothing to
-    /// observe).
+    /// pseudo-random value derived from the ciphertext and the private key. The synthetic
+    /// value is always computed and the choice is made in constant time, so a wrong padding, a
+    /// wrong length and a wrong key all fail later, at the same check, with the same error.
+    /// What remains observable is AWS-LC's own return path (its padding check is constant
+    /// time, but success and failure return differently), which the API offers no way around.
     pub(crate) fn decrypt_pkcs1_implicit(
         &self,
         ciphertext: &[u8],
@@ -201,7 +207,11 @@ impl RsaPrivateKey {
         if len > synthetic.len() || len > real.len() {
             return Err(Error::Crypto);
         }
-        let good = Choice::from(u8::from(decrypted.is_ok_and(|n| n == len)));
+        let (opened, found) = match decrypted {
+            Ok(found) => (1u8, found),
+            Err(_) => (0u8, 0),
+        };
+        let good = Choice::from(opened) & found.ct_eq(&len);
         let mut out = Zeroizing::new(vec![0u8; len]);
         for (i, byte) in out.iter_mut().enumerate() {
             let (r, s) = (

@@ -401,7 +401,8 @@ impl ClientBuilder {
     }
 
     /// The most encrypted data keys a message may carry, on encrypt and on decrypt.
-    /// Default: no limit.
+    /// Default: no limit for whole buffers; streams apply the tighter of this and their own
+    /// limit ([`DEFAULT_STREAM_MAX_ENCRYPTED_DATA_KEYS`] unless their options say otherwise).
     pub fn max_encrypted_data_keys(mut self, max: NonZeroU16) -> Self {
         self.client.max_encrypted_data_keys = Some(max);
         self
@@ -447,7 +448,8 @@ pub const DEFAULT_STREAM_MAX_HEADER_LENGTH: usize = 1 << 20;
 /// try with a call to its key service.
 pub const DEFAULT_STREAM_MAX_ENCRYPTED_DATA_KEYS: NonZeroU16 = match NonZeroU16::new(256) {
     Some(max) => max,
-    None => NonZeroU16::MIN,
+    // 256 is not zero: this arm is never taken.
+    None => NonZeroU16::MAX,
 };
 
 /// Options of [`Client::decrypt_stream`].

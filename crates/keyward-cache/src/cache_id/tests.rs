@@ -31,7 +31,7 @@ fn encrypt(
     };
     encrypt_id(formula, b"asdf", key)
         .map(|id| id.as_bytes().to_vec())
-        .unwrap_or_default()
+        .unwrap()
 }
 
 #[test]

@@ -86,3 +86,39 @@ async fn no_key_exceeds_max_bytes_and_calls_are_exact() {
         assert_eq!(calls, TASKS, "{name}");
     }
 }
+
+/// Fetch locks leave nothing behind: not when their holders finish, not when waiters give up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fill_locks_are_removed_when_waiters_give_up() {
+    let locks = keyward_cache::FillLocks::new();
+    let id = keyward_cache::CacheId::new([9; 48]);
+    let held = locks.lock(&id).await;
+    let waiters: Vec<_> = (0..8)
+        .map(|_| {
+            let locks = locks.clone();
+            tokio::spawn(async move {
+                let _guard = locks.lock(&id).await;
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert_eq!(locks.len(), 1);
+    for waiter in &waiters {
+        waiter.abort();
+    }
+    for waiter in waiters {
+        let _ = waiter.await;
+    }
+    drop(held);
+    assert!(locks.is_empty(), "a cancelled waiter kept the lock entry");
+    // And with waiters that do get the lock.
+    let held = locks.lock(&id).await;
+    let waiter = {
+        let locks = locks.clone();
+        tokio::spawn(async move { drop(locks.lock(&id).await) })
+    };
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    drop(held);
+    waiter.await.unwrap();
+    assert!(locks.is_empty());
+}

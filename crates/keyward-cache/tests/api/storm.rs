@@ -212,3 +212,96 @@ fn entries_in_their_grace_period_from_birth_are_refreshed_once_per_interval() {
         "no two refreshes within a grace interval: {fills:?}"
     );
 }
+
+/// A fill whose fetch fails (its guard dropped without a put) frees its fan-out slot at once,
+/// and its identifier gets its next attempt a grace interval later, not at once.
+#[test]
+fn an_abandoned_fill_frees_its_slot_and_waits_a_grace_interval() {
+    let clock = ManualClock::new();
+    let cache = Arc::new(
+        StormTrackingCache::builder(
+            StormSettings::new(10)
+                .fan_out(1)
+                .grace_period(Duration::from_secs(10))
+                .grace_interval(Duration::from_secs(1))
+                .in_flight_ttl(Duration::from_secs(5)),
+        )
+        .clock(Arc::new(clock.clone()))
+        .build()
+        .unwrap(),
+    );
+    let shared: Arc<dyn MaterialsCache> = cache.clone();
+    assert!(matches!(cache.get(&id(1)), Lookup::Fill));
+    assert!(
+        matches!(cache.get(&id(2)), Lookup::Wait),
+        "fan-out 1 is taken"
+    );
+    drop(keyward_cache::FillGuard::coordinated(shared.clone(), id(1)));
+    assert_eq!(cache.in_flight(), 0);
+    assert!(
+        matches!(cache.get(&id(2)), Lookup::Fill),
+        "the slot is free again"
+    );
+    cache.put(
+        id(2),
+        entry(clock.now(), clock.now() + Duration::from_secs(60)),
+    );
+    assert!(
+        matches!(cache.get(&id(1)), Lookup::Wait),
+        "a failed identifier is retried once per grace interval"
+    );
+    clock.advance(Duration::from_secs(1));
+    assert!(matches!(cache.get(&id(1)), Lookup::Fill));
+    let stats = cache.stats();
+    assert_eq!(stats.waits, 2);
+}
+
+/// A manager whose underlying calls fail never leaves fills behind: after more failures than
+/// the fan-out, a new request fails fast with the keyring's error, not after waiting.
+#[tokio::test(start_paused = true)]
+async fn failed_fills_never_exhaust_the_fan_out() {
+    use keyward_materials::{
+        DecryptionMaterials, EncryptedDataKey, EncryptionMaterials, Keyring, async_trait,
+    };
+    #[derive(Debug)]
+    struct Failing;
+    #[async_trait]
+    impl Keyring for Failing {
+        async fn on_encrypt(
+            &self,
+            _: EncryptionMaterials,
+        ) -> keyward_materials::Result<EncryptionMaterials> {
+            Err(keyward_materials::Error::OperationNotSupported(
+                "encrypt today",
+            ))
+        }
+        async fn on_decrypt(
+            &self,
+            _: DecryptionMaterials,
+            _: &[EncryptedDataKey],
+        ) -> keyward_materials::Result<DecryptionMaterials> {
+            Err(keyward_materials::Error::OperationNotSupported(
+                "decrypt today",
+            ))
+        }
+    }
+    let cache = storm(StormSettings::new(100).fan_out(2));
+    let manager =
+        CachingMaterialsManager::with_keyring(Failing, cache.clone(), Duration::from_secs(60))
+            .build()
+            .unwrap();
+    for i in 0..10 {
+        let context = EncryptionContext::from([("n", format!("{i}"))]);
+        let started = tokio::time::Instant::now();
+        let error = manager
+            .get_encryption_materials(encrypt_request(&context, Some(1)))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, keyward_materials::Error::OperationNotSupported(_)),
+            "{error:?}"
+        );
+        assert_eq!(started.elapsed(), Duration::ZERO, "no wait");
+        assert_eq!(cache.in_flight(), 0);
+    }
+}
