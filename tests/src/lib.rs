@@ -7,6 +7,7 @@
 
 pub mod decrypt;
 pub mod encrypt;
+pub mod errors;
 pub mod keys;
 pub mod messages;
 pub mod moto;

@@ -539,9 +539,9 @@ impl Keyring for StaticMaterialKeyring {
         &self,
         _: EncryptionMaterials,
     ) -> keyward_materials::Result<EncryptionMaterials> {
-        self.0
-            .encryption()
-            .map_err(|error| keyward_materials::Error::Other(error.into()))
+        self.0.encryption().map_err(|error| {
+            keyward_materials::Error::keyring(keyward_materials::ErrorKind::Other, error)
+        })
     }
 
     async fn on_decrypt(

@@ -298,7 +298,8 @@ async fn a_forbidden_suite_is_refused_even_when_cached() {
         .unwrap_err();
     assert!(matches!(
         refused,
-        keyward::materials::Error::CommitmentPolicy { .. }
+        keyward::materials::Error::Format(keyward::format::Error::CommitmentPolicy { .. })
     ));
+    assert_eq!(refused.kind(), keyward::ErrorKind::Policy);
     assert_eq!(manager.stats().encrypt.hits, 0);
 }

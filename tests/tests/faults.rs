@@ -11,27 +11,18 @@ use std::time::Duration;
 
 use keyward::cache::{CachingMaterialsManager, LocalCache};
 use keyward::kms::{KmsCallCounter, KmsKeyring, KmsOperation};
-use keyward::{Client, EncryptionContext};
+use keyward::{Client, EncryptionContext, ErrorKind};
+use keyward_tests::errors::keyring_error;
 use keyward_tests::moto::OwnMoto;
 
 const REGION: &str = "us-west-2";
 
-/// The KMS error behind a failed client call.
+/// The KMS operation behind a failed client call, which must be unavailable.
 fn kms_operation(error: &keyward::Error) -> KmsOperation {
-    let keyward::Error::Materials(error) = error else {
-        panic!("not a materials error: {error:?}");
-    };
-    let inner = match error {
-        keyward::materials::Error::Keyring(inner) => inner,
-        keyward::materials::Error::UnableToDecrypt(errors) => match errors.as_slice() {
-            [keyward::materials::Error::Keyring(inner)] => inner,
-            other => panic!("not one KMS error: {other:?}"),
-        },
-        other => panic!("not a KMS keyring error: {other:?}"),
-    };
-    match inner.downcast_ref::<keyward::kms::Error>() {
+    assert_eq!(error.kind(), ErrorKind::Unavailable, "{error}");
+    match keyring_error::<keyward::kms::Error>(error) {
         Some(keyward::kms::Error::Kms { operation, .. }) => *operation,
-        other => panic!("not a KMS call error: {other:?}"),
+        other => panic!("not a KMS call error: {other:?} in {error:?}"),
     }
 }
 

@@ -374,17 +374,7 @@ async fn outages_give_typed_errors_cached_keys_serve_and_the_keyring_recovers() 
 }
 
 fn find(error: &keyward::Error) -> Option<&Error> {
-    fn inner(error: &keyward::materials::Error) -> Option<&Error> {
-        match error {
-            keyward::materials::Error::Keyring(boxed) => boxed.downcast_ref::<Error>(),
-            keyward::materials::Error::UnableToDecrypt(errors) => errors.iter().find_map(inner),
-            _ => None,
-        }
-    }
-    match error {
-        keyward::Error::Materials(error) => inner(error),
-        _ => None,
-    }
+    keyward_tests::errors::keyring_error::<Error>(error)
 }
 
 /// The items as the specification lays them out, and their KMS encryption contexts, checked
@@ -618,10 +608,10 @@ async fn discovery_stores_read_but_never_write_and_tables_are_checked() {
     .unwrap();
     assert!(matches!(
         renamed.get_active_branch_key(&id).await,
-        Err(Error::Kms {
-            operation: "Decrypt",
+        Err(Error::Kms(keyward::kms::Error::Kms {
+            operation: keyward::kms::KmsOperation::Decrypt,
             ..
-        })
+        }))
     ));
     assert!(matches!(
         f.store.get_active_branch_key("no-such-key").await,

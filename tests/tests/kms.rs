@@ -35,21 +35,20 @@ fn context() -> EncryptionContext {
 
 /// The KMS error behind a keyring failure, looking through `UnableToDecrypt`.
 fn kms_error(error: &keyward::Error) -> &keyward::kms::Error {
-    let keyward::Error::Materials(error) = error else {
-        panic!("not a materials error: {error:?}");
-    };
-    materials_kms_error(error)
+    keyward_tests::errors::keyring_error(error)
+        .unwrap_or_else(|| panic!("not a KMS keyring error: {error:?}"))
 }
 
 fn materials_kms_error(error: &keyward::materials::Error) -> &keyward::kms::Error {
+    keyward_tests::errors::materials_keyring_error(error)
+        .unwrap_or_else(|| panic!("not a KMS keyring error: {error:?}"))
+}
+
+/// The attempts of an unable-to-decrypt error.
+fn error_attempts(error: &keyward::Error) -> &[keyward::materials::DecryptAttempt] {
     match error {
-        keyward::materials::Error::Keyring(inner) => inner
-            .downcast_ref::<keyward::kms::Error>()
-            .unwrap_or_else(|| panic!("not a KMS keyring error: {inner:?}")),
-        keyward::materials::Error::UnableToDecrypt(errors) if errors.len() == 1 => {
-            materials_kms_error(&errors[0])
-        }
-        other => panic!("not a KMS keyring error: {other:?}"),
+        keyward::Error::Materials(error) => error.attempts(),
+        _ => &[],
     }
 }
 
@@ -105,14 +104,8 @@ async fn strict_encrypt_then_decrypt_with_every_keyring_variant() {
     ] {
         let keyring = KmsDiscoveryKeyring::new(client.clone()).with_filter(filter);
         let error = Client::new(keyring).decrypt(&ciphertext).await.unwrap_err();
-        assert!(
-            matches!(
-                &error,
-                keyward::Error::Materials(keyward::materials::Error::UnableToDecrypt(errors))
-                    if errors.is_empty()
-            ),
-            "{error:?}"
-        );
+        assert_eq!(error.kind(), keyward::ErrorKind::NoMatchingKey, "{error:?}");
+        assert!(error_attempts(&error).is_empty(), "{error:?}");
     }
     // A strict keyring for another key skips the EDK.
     let other = create_key(&client).await;
@@ -120,10 +113,8 @@ async fn strict_encrypt_then_decrypt_with_every_keyring_variant() {
         .decrypt(&ciphertext)
         .await
         .unwrap_err();
-    assert!(matches!(
-        &error,
-        keyward::Error::Materials(keyward::materials::Error::UnableToDecrypt(errors)) if errors.is_empty()
-    ));
+    assert_eq!(error.kind(), keyward::ErrorKind::NoMatchingKey);
+    assert!(error_attempts(&error).is_empty());
     assert_eq!(counter.decrypt(), 6);
 }
 

@@ -170,7 +170,7 @@ impl MaterialsManager for CachingMaterialsManager {
         {
             // spec: framework/default-cmm.md: the request's policy decides, whatever the
             // cache holds.
-            return Err(keyward_materials::Error::CommitmentPolicy { policy, suite });
+            return Err(keyward_format::Error::CommitmentPolicy { policy, suite }.into());
         }
         let Some(length) = request.max_plaintext_length else {
             return self
@@ -248,7 +248,7 @@ impl MaterialsManager for CachingMaterialsManager {
         let counters = &self.inner.decrypt;
         let (policy, suite) = (request.commitment_policy, request.suite);
         if !policy.allows_decrypt(suite) {
-            return Err(keyward_materials::Error::CommitmentPolicy { policy, suite });
+            return Err(keyward_format::Error::CommitmentPolicy { policy, suite }.into());
         }
         if !suite.has_kdf() {
             return self

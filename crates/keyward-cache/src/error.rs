@@ -1,5 +1,7 @@
 //! The cache crate's error: settings that cannot work, and storm-tracking timeouts.
 
+use keyward_materials::ErrorKind;
+
 /// Everything a cache or the caching manager can fail with on its own.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -33,11 +35,24 @@ pub enum Error {
     InFlightTtlExceeded,
 }
 
+impl Error {
+    /// What kind of failure this is: a setting is [`ErrorKind::Configuration`]; waiting too
+    /// long for another caller's fetch is [`ErrorKind::Unavailable`] (retry).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::InvalidSetting { .. } | Self::MaxAgeWithinGracePeriod { .. } => {
+                ErrorKind::Configuration
+            }
+            Self::InFlightTtlExceeded => ErrorKind::Unavailable,
+        }
+    }
+}
+
 /// The result type of this crate.
 pub type Result<T, E = Error> = core::result::Result<T, E>;
 
 impl From<Error> for keyward_materials::Error {
     fn from(error: Error) -> Self {
-        Self::Other(Box::new(error))
+        Self::keyring(error.kind(), error)
     }
 }

@@ -15,7 +15,7 @@ use aws_sdk_dynamodb::types::{
 };
 use aws_sdk_kms::primitives::Blob;
 use keyward_format::EncryptionContext;
-use keyward_kms::{KmsArn, ResourceType, mrk_match_for_decrypt};
+use keyward_kms::{KmsArn, KmsOperation, ResourceType, mrk_match_for_decrypt};
 use keyward_materials::{BranchKey, BranchKeyMaterials};
 use zeroize::Zeroizing;
 
@@ -136,14 +136,10 @@ impl DynamoDbKeyStore {
                 let output = ddb
                     .create_table()
                     .table_name(table)
-                    .attribute_definitions(
-                        attribute(BRANCH_KEY_ID).map_err(self.ddb_error("CreateTable"))?,
-                    )
-                    .attribute_definitions(attribute(TYPE).map_err(self.ddb_error("CreateTable"))?)
-                    .key_schema(
-                        key(BRANCH_KEY_ID, KeyType::Hash).map_err(self.ddb_error("CreateTable"))?,
-                    )
-                    .key_schema(key(TYPE, KeyType::Range).map_err(self.ddb_error("CreateTable"))?)
+                    .attribute_definitions(attribute(BRANCH_KEY_ID).map_err(not_built)?)
+                    .attribute_definitions(attribute(TYPE).map_err(not_built)?)
+                    .key_schema(key(BRANCH_KEY_ID, KeyType::Hash).map_err(not_built)?)
+                    .key_schema(key(TYPE, KeyType::Range).map_err(not_built)?)
                     .billing_mode(BillingMode::PayPerRequest)
                     .send()
                     .await
@@ -179,14 +175,19 @@ impl DynamoDbKeyStore {
         ))
     }
 
-    fn ddb_error<E>(&self, operation: &'static str) -> impl FnOnce(E) -> Error + '_
+    fn ddb_error<E, R>(
+        &self,
+        operation: &'static str,
+    ) -> impl FnOnce(aws_sdk_dynamodb::error::SdkError<E, R>) -> Error + '_
     where
-        E: std::error::Error + Send + Sync + 'static,
+        E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
+        aws_sdk_dynamodb::Error: From<aws_sdk_dynamodb::error::SdkError<E, R>>,
     {
         move |error| Error::DynamoDb {
             operation,
             table: self.inner.table.clone(),
-            source: Box::new(error),
+            kind: keyward_kms::classify_sdk_error(&error),
+            source: Box::new(aws_sdk_dynamodb::Error::from(error)),
         }
     }
 
@@ -246,7 +247,7 @@ impl DynamoDbKeyStore {
     /// `Decrypt`, checks the 32-byte result.
     async fn unwrap_item(&self, item: &Item) -> Result<Arc<BranchKey>> {
         let key_id = self.kms_key_for(&item.branch_key_id, &item.kms_arn)?;
-        let operation = "Decrypt";
+        let operation = KmsOperation::Decrypt;
         let mut output = self
             .inner
             .kms
@@ -290,7 +291,7 @@ impl DynamoDbKeyStore {
 
     /// `GenerateDataKeyWithoutPlaintext` of a 32-byte key under `context`.
     async fn generate(&self, arn: &str, context: &HashMap<String, String>) -> Result<Vec<u8>> {
-        let operation = "GenerateDataKeyWithoutPlaintext";
+        let operation = KmsOperation::GenerateDataKeyWithoutPlaintext;
         let output = self
             .inner
             .kms
@@ -325,7 +326,7 @@ impl DynamoDbKeyStore {
         from: &HashMap<String, String>,
         to: &HashMap<String, String>,
     ) -> Result<Vec<u8>> {
-        let operation = "ReEncrypt";
+        let operation = KmsOperation::ReEncrypt;
         let output = self
             .inner
             .kms
@@ -366,7 +367,7 @@ impl DynamoDbKeyStore {
             if let Some(old) = old_enc {
                 put = put.expression_attribute_values(":encOld", AttributeValue::B(Blob::new(old)));
             }
-            let put = put.build().map_err(self.ddb_error("TransactWriteItems"))?;
+            let put = put.build().map_err(not_built)?;
             request = request.transact_items(TransactWriteItem::builder().put(put).build());
         }
         match request.send().await {
@@ -797,19 +798,21 @@ fn key_arn(text: &str) -> Result<KmsArn> {
     Ok(arn)
 }
 
+/// A DynamoDB request that its builder refused (a required field the code did not set).
+fn not_built(_: aws_sdk_dynamodb::error::BuildError) -> Error {
+    Error::InvalidConfiguration("a DynamoDB request could not be built")
+}
+
 fn kms_error<E, R>(
-    operation: &'static str,
+    operation: KmsOperation,
     key_id: &str,
     error: aws_sdk_kms::error::SdkError<E, R>,
 ) -> Error
 where
+    E: aws_sdk_kms::error::ProvideErrorMetadata,
     aws_sdk_kms::Error: From<aws_sdk_kms::error::SdkError<E, R>>,
 {
-    Error::Kms {
-        operation,
-        key_id: key_id.to_owned(),
-        source: Box::new(aws_sdk_kms::Error::from(error)),
-    }
+    Error::Kms(keyward_kms::Error::from_sdk(operation, key_id, error))
 }
 
 /// UTC now as `YYYY-MM-DDTHH:MM:SS.ffffffZ`, the official timestamp format.

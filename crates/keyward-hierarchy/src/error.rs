@@ -85,21 +85,12 @@ pub enum Error {
         operation: &'static str,
         /// The table.
         table: String,
-        /// The SDK's error.
+        /// Whether DynamoDB refused ([`ErrorKind::Refused`]) or could not be reached or did
+        /// not answer in time ([`ErrorKind::Unavailable`]).
+        kind: ErrorKind,
+        /// The SDK's error; [`Error::service_error_code`] gives its error code.
         #[source]
-        source: Box<dyn std::error::Error + Send + Sync>,
-    },
-
-    /// A KMS call of the key store failed. The SDK's error is the source.
-    #[error("AWS KMS {operation} with key {key_id:?} failed")]
-    Kms {
-        /// The KMS operation.
-        operation: &'static str,
-        /// The key id of the request.
-        key_id: String,
-        /// The SDK's error.
-        #[source]
-        source: Box<dyn std::error::Error + Send + Sync>,
+        source: Box<aws_sdk_dynamodb::Error>,
     },
 
     /// A KMS response the key store must not accept (wrong key id, wrong plaintext length,
@@ -107,7 +98,7 @@ pub enum Error {
     #[error("AWS KMS {operation} answered unexpectedly: {reason}")]
     KmsResponse {
         /// The KMS operation.
-        operation: &'static str,
+        operation: keyward_kms::KmsOperation,
         /// What is wrong.
         reason: &'static str,
     },
@@ -116,9 +107,10 @@ pub enum Error {
     #[error(transparent)]
     Cache(#[from] keyward_cache::Error),
 
-    /// A KMS configuration error (an invalid key ARN).
+    /// A KMS call of the key store failed, or a KMS configuration is invalid (an invalid key
+    /// ARN). [`keyward_kms::Error::kms_error_code`] gives a failed call's error code.
     #[error(transparent)]
-    KmsConfiguration(#[from] keyward_kms::Error),
+    Kms(#[from] keyward_kms::Error),
 
     /// The supplier could not name a branch key for this encryption context.
     #[error("the branch key id supplier failed")]
@@ -129,11 +121,46 @@ pub enum Error {
     Crypto,
 }
 
-impl From<Error> for keyward_materials::Error {
-    fn from(error: Error) -> Self {
-        Self::Keyring(Box::new(error))
+impl Error {
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::DynamoDb { kind, .. } => *kind,
+            Self::Kms(error) => error.kind(),
+            Self::Cache(error) => error.kind(),
+            Self::BranchKeyNotFound { .. } | Self::UnwrapFailed { .. } => ErrorKind::NoMatchingKey,
+            Self::InvalidItem { .. } | Self::InvalidVersion(_) | Self::InvalidEdkLength { .. } => {
+                ErrorKind::Tampered
+            }
+            Self::KmsResponse { .. } => ErrorKind::Refused,
+            Self::VersionConflict { .. } => ErrorKind::Unavailable,
+            Self::InvalidConfiguration(_)
+            | Self::OperationNotSupported(_)
+            | Self::KmsKeyMismatch { .. } => ErrorKind::Configuration,
+            Self::Supplier(_) | Self::Crypto => ErrorKind::Other,
+        }
+    }
+
+    /// The AWS error code of a failed DynamoDB or KMS call (`ResourceNotFoundException`,
+    /// `AccessDeniedException`, `InvalidCiphertextException`, …), when the service answered
+    /// with one.
+    pub fn service_error_code(&self) -> Option<&str> {
+        use aws_sdk_dynamodb::error::ProvideErrorMetadata as _;
+        match self {
+            Self::DynamoDb { source, .. } => source.code(),
+            Self::Kms(error) => error.kms_error_code(),
+            _ => None,
+        }
     }
 }
+
+impl From<Error> for keyward_materials::Error {
+    fn from(error: Error) -> Self {
+        Self::keyring(error.kind(), error)
+    }
+}
+
+use keyward_materials::ErrorKind;
 
 /// The result type of this crate.
 pub type Result<T, E = Error> = core::result::Result<T, E>;

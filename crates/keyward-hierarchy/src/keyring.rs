@@ -6,7 +6,7 @@
 use core::fmt;
 use core::time::Duration;
 use std::collections::HashSet;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
@@ -14,6 +14,7 @@ use keyward_cache::{CacheFiller, CacheId, CacheType, Clock, Entry, FillPolicy, U
 use keyward_format::{EncryptedDataKey, EncryptionContext};
 use keyward_materials::{
     BranchKeyMaterials, DataKey, DecryptionMaterials, EncryptionMaterials, Keyring, Materials,
+    decrypt_first,
 };
 use sha2::{Digest, Sha384};
 use zeroize::Zeroizing;
@@ -195,6 +196,10 @@ impl HierarchicalKeyring {
     }
 }
 
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 /// The fields of a hierarchy EDK's ciphertext: salt, IV, branch key version, sealed key.
 #[derive(Debug)]
 pub(crate) struct EdkParts<'a> {
@@ -275,50 +280,39 @@ impl Keyring for HierarchicalKeyring {
         }
         let branch_key_id = self.branch_key_id(materials.encryption_context()).await?;
         let key_len = materials.suite().data_key_len();
-        let mut errors = Vec::new();
         // Versions whose fetch failed for this message: one read each, however many EDKs
         // name them (an attacker's message may carry thousands).
-        let mut unavailable: HashSet<[u8; VERSION_LEN]> = HashSet::new();
-        for edk in encrypted_data_keys {
+        let unavailable: Mutex<HashSet<[u8; VERSION_LEN]>> = Mutex::new(HashSet::new());
+        let template = materials.clone();
+        let (branch_key_id, unavailable, template) = (&branch_key_id, &unavailable, &template);
+        decrypt_first(materials, encrypted_data_keys, |edk| {
             if edk.provider_id() != PROVIDER_ID || edk.provider_info() != branch_key_id.as_bytes() {
-                continue;
+                return None;
             }
-            let parts = match parse_edk(edk.ciphertext(), key_len) {
-                Ok(parts) => parts,
-                Err(error) => {
-                    errors.push(error.into());
-                    continue;
-                }
-            };
-            if unavailable.contains(parts.version) {
-                continue;
+            let parts = parse_edk(edk.ciphertext(), key_len);
+            if let Ok(parts) = &parts
+                && lock(unavailable).contains(parts.version)
+            {
+                return None;
             }
-            let version = version_string(parts.version);
-            let fetched = self
-                .branch_key(
-                    self.cache_id(&branch_key_id, Some(&version)),
-                    self.inner
-                        .key_store
-                        .get_branch_key_version(&branch_key_id, &version),
-                )
-                .await;
-            let branch = match fetched {
-                Ok(branch) => branch,
-                Err(error) => {
-                    unavailable.insert(*parts.version);
-                    errors.push(error.into());
-                    continue;
-                }
-            };
-            let attempt = Self::open(&branch_key_id, &parts, &branch, &materials)
-                .map_err(keyward_materials::Error::from)
-                .and_then(|data_key| materials.clone().with_data_key(data_key));
-            match attempt {
-                Ok(materials) => return Ok(materials),
-                Err(error) => errors.push(error),
-            }
-        }
-        Err(keyward_materials::Error::UnableToDecrypt(errors))
+            Some(async move {
+                let parts = parts?;
+                let version = version_string(parts.version);
+                let branch = self
+                    .branch_key(
+                        self.cache_id(branch_key_id, Some(&version)),
+                        self.inner
+                            .key_store
+                            .get_branch_key_version(branch_key_id, &version),
+                    )
+                    .await
+                    .inspect_err(|_| {
+                        lock(unavailable).insert(*parts.version);
+                    })?;
+                Ok(Self::open(branch_key_id, &parts, &branch, template)?)
+            })
+        })
+        .await
     }
 }
 

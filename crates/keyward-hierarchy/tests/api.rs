@@ -57,8 +57,8 @@ fn hierarchy_error(error: &keyward_materials::Error) -> &Error {
         keyward_materials::Error::Keyring(inner) => inner
             .downcast_ref::<Error>()
             .unwrap_or_else(|| panic!("not a hierarchy error: {inner:?}")),
-        keyward_materials::Error::UnableToDecrypt(errors) if errors.len() == 1 => {
-            hierarchy_error(&errors[0])
+        keyward_materials::Error::UnableToDecrypt { attempts } if attempts.len() == 1 => {
+            hierarchy_error(&attempts[0].error)
         }
         other => panic!("not a keyring error: {other:?}"),
     }
@@ -242,8 +242,9 @@ async fn tenants_chosen_by_a_supplier_are_isolated() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&error, keyward_materials::Error::UnableToDecrypt(errors) if errors.is_empty())
+        matches!(&error, keyward_materials::Error::UnableToDecrypt { attempts } if attempts.is_empty())
     );
+    assert_eq!(error.kind(), keyward_materials::ErrorKind::NoMatchingKey);
     // The supplier answers for the message's context, so B's EDK relabelled as A's fails too.
     let relabelled = EncryptedDataKey::new(
         "aws-kms-hierarchy",

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use aws_sdk_kms::primitives::Blob;
 use keyward_format::{EncryptedDataKey, EncryptionContext};
-use keyward_materials::{DataKey, DecryptionMaterials, EncryptionMaterials};
+use keyward_materials::{DataKey, DecryptionMaterials, EncryptionMaterials, decrypt_first};
 use zeroize::Zeroizing;
 
 use crate::arn::KmsArn;
@@ -63,7 +63,7 @@ impl Kms {
                 .set_grant_tokens(self.grant_tokens())
                 .send()
                 .await
-                .map_err(|error| Error::kms(operation, key_id, error))?;
+                .map_err(|error| Error::from_sdk(operation, key_id, error))?;
             let plaintext = Zeroizing::new(
                 output
                     .plaintext
@@ -97,7 +97,7 @@ impl Kms {
             .set_grant_tokens(self.grant_tokens())
             .send()
             .await
-            .map_err(|error| Error::kms(operation, key_id, error))?;
+            .map_err(|error| Error::from_sdk(operation, key_id, error))?;
         let edk = encrypted_data_key(operation, output.key_id, output.ciphertext_blob)?;
         Ok(materials.with_encrypted_data_key(edk))
     }
@@ -120,7 +120,7 @@ impl Kms {
             .set_grant_tokens(self.grant_tokens())
             .send()
             .await
-            .map_err(|error| Error::kms(operation, key_id, error))?;
+            .map_err(|error| Error::from_sdk(operation, key_id, error))?;
         if output.key_id.as_deref() != Some(key_id) {
             return Err(Error::UnexpectedKeyId {
                 operation,
@@ -149,29 +149,39 @@ impl Kms {
         Ok(Arc::new(DataKey::from_slice(&plaintext)))
     }
 
-    /// The decrypt loop: tries each `(key id, EDK)` candidate in order, the first data key
-    /// wins, and every failure is collected.
+    /// The decrypt loop of every KMS keyring: a malformed `aws-kms` EDK fails the decryption
+    /// (the specification's rule), then each `aws-kms` EDK for which `key_for` names the key
+    /// to call (from its provider info, parsed) is tried in order with `Decrypt`, through the
+    /// materials crate's [`decrypt_first`]: the first data key wins, every failure is kept with
+    /// its provider.
     pub(crate) async fn unwrap_first(
         &self,
         materials: DecryptionMaterials,
-        candidates: Vec<(String, &EncryptedDataKey)>,
+        encrypted_data_keys: &[EncryptedDataKey],
+        key_for: impl Fn(&KmsArn, &str) -> Option<String>,
     ) -> Result<DecryptionMaterials, keyward_materials::Error> {
-        let mut errors = Vec::new();
-        for (key_id, edk) in candidates {
-            let attempt = match self.unwrap(&key_id, edk, &materials).await {
-                Ok(data_key) => materials.clone().with_data_key(data_key),
-                Err(error) => Err(error.into()),
-            };
-            match attempt {
-                Ok(materials) => return Ok(materials),
-                Err(error) => errors.push(error),
-            }
+        check_no_data_key(&materials)?;
+        for parsed in kms_edks(encrypted_data_keys) {
+            parsed?;
         }
-        Err(keyward_materials::Error::UnableToDecrypt(errors))
+        let template = materials.clone();
+        decrypt_first(materials, encrypted_data_keys, |edk| {
+            if edk.provider_id() != PROVIDER_ID {
+                return None;
+            }
+            let (arn, info) = crate::arn::parse_provider_info(edk.provider_info()).ok()?;
+            let key_id = key_for(&arn, info)?;
+            let template = &template;
+            Some(async move {
+                self.unwrap(&key_id, edk, template)
+                    .await
+                    .map_err(keyward_materials::Error::from)
+            })
+        })
+        .await
     }
 }
 
-/// Fails when the materials already hold a data key (decrypt must start without one).
 pub(crate) fn check_no_data_key(
     materials: &DecryptionMaterials,
 ) -> Result<(), keyward_materials::Error> {

@@ -11,7 +11,7 @@ use keyward_format::EncryptedDataKey;
 use keyward_materials::{DecryptionMaterials, EncryptionMaterials, Keyring};
 
 use crate::arn::KmsArn;
-use crate::calls::{Kms, check_no_data_key, kms_edks};
+use crate::calls::Kms;
 use crate::error::Error;
 
 /// Limits discovery keyrings to KMS keys of one partition and a set of accounts.
@@ -124,19 +124,14 @@ impl Keyring for KmsDiscoveryKeyring {
         materials: DecryptionMaterials,
         encrypted_data_keys: &[EncryptedDataKey],
     ) -> keyward_materials::Result<DecryptionMaterials> {
-        check_no_data_key(&materials)?;
-        let mut candidates = Vec::new();
-        for parsed in kms_edks(encrypted_data_keys) {
-            let (arn, info, edk) = parsed?;
-            if self
-                .filter
-                .as_ref()
-                .is_none_or(|filter| filter.allows(&arn))
-            {
-                candidates.push((info.to_owned(), edk));
-            }
-        }
-        self.kms.unwrap_first(materials, candidates).await
+        self.kms
+            .unwrap_first(materials, encrypted_data_keys, |arn, info| {
+                self.filter
+                    .as_ref()
+                    .is_none_or(|filter| filter.allows(arn))
+                    .then(|| info.to_owned())
+            })
+            .await
     }
 }
 

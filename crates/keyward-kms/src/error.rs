@@ -2,6 +2,8 @@
 
 use core::fmt;
 
+use keyward_materials::ErrorKind;
+
 /// Everything a KMS keyring can fail with.
 ///
 /// Keyrings hand these to their callers inside [`keyward_materials::Error::Keyring`]; the
@@ -37,6 +39,9 @@ pub enum Error {
         operation: KmsOperation,
         /// The key id of the request.
         key_id: String,
+        /// Whether KMS refused ([`ErrorKind::Refused`]) or could not be reached or did not
+        /// answer in time ([`ErrorKind::Unavailable`]).
+        kind: ErrorKind,
         /// The SDK's error (its `source()` chain reaches the transport error, if any).
         #[source]
         source: Box<aws_sdk_kms::Error>,
@@ -107,6 +112,22 @@ pub enum Error {
 }
 
 impl Error {
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Kms { kind, .. } => *kind,
+            Self::InvalidProviderInfo { .. } => ErrorKind::Tampered,
+            Self::UnexpectedKeyId { .. }
+            | Self::PlaintextLength { .. }
+            | Self::MissingResponseField { .. } => ErrorKind::Refused,
+            Self::InvalidKeyIdentifier { .. }
+            | Self::RegionMismatch { .. }
+            | Self::DuplicateMultiRegionKey { .. }
+            | Self::InvalidConfiguration(_)
+            | Self::NoClientForRegion { .. } => ErrorKind::Configuration,
+        }
+    }
+
     /// The AWS error code of a failed KMS call (`NotFoundException`, `AccessDeniedException`,
     /// `InvalidCiphertextException`, …), when KMS answered with one.
     pub fn kms_error_code(&self) -> Option<&str> {
@@ -117,25 +138,63 @@ impl Error {
         }
     }
 
-    pub(crate) fn kms<E, R>(
+    /// The error of a failed KMS call, classified (for the key store of the hierarchical
+    /// keyring, which calls KMS too).
+    #[doc(hidden)]
+    pub fn from_sdk<E, R>(
         operation: KmsOperation,
         key_id: &str,
         error: aws_sdk_kms::error::SdkError<E, R>,
     ) -> Self
     where
+        E: aws_sdk_kms::error::ProvideErrorMetadata,
         aws_sdk_kms::Error: From<aws_sdk_kms::error::SdkError<E, R>>,
     {
         Self::Kms {
             operation,
             key_id: key_id.to_owned(),
+            kind: classify(&error),
             source: Box::new(aws_sdk_kms::Error::from(error)),
         }
     }
 }
 
+/// Whether an AWS SDK call failed because the service refused it ([`ErrorKind::Refused`]:
+/// an answer such as access denied, not found, disabled, invalid ciphertext) or because it
+/// could not be had ([`ErrorKind::Unavailable`]: no connection, a timeout, throttling or a
+/// server error once the SDK's retries ran out). For any AWS SDK client's errors (KMS and
+/// DynamoDB alike); the hierarchical keyring's key store uses it too.
+#[doc(hidden)]
+pub fn classify<E: aws_sdk_kms::error::ProvideErrorMetadata, R>(
+    error: &aws_sdk_kms::error::SdkError<E, R>,
+) -> ErrorKind {
+    use aws_sdk_kms::error::SdkError;
+    match error {
+        SdkError::ServiceError(service) => match service.err().code() {
+            Some(
+                "ThrottlingException"
+                | "Throttling"
+                | "ThrottledException"
+                | "RequestLimitExceeded"
+                | "ProvisionedThroughputExceededException"
+                | "LimitExceededException"
+                | "KMSInternalException"
+                | "DependencyTimeoutException"
+                | "InternalServerError"
+                | "InternalFailure"
+                | "ServiceUnavailable"
+                | "ServiceUnavailableException",
+            ) => ErrorKind::Unavailable,
+            _ => ErrorKind::Refused,
+        },
+        SdkError::ConstructionFailure(_) => ErrorKind::Configuration,
+        _ => ErrorKind::Unavailable,
+    }
+}
+
 impl From<Error> for keyward_materials::Error {
     fn from(error: Error) -> Self {
-        Self::Keyring(Box::new(error))
+        Self::keyring(error.kind(), error)
     }
 }
 
@@ -149,6 +208,10 @@ pub enum KmsOperation {
     Encrypt,
     /// `Decrypt`.
     Decrypt,
+    /// `GenerateDataKeyWithoutPlaintext` (the branch key store).
+    GenerateDataKeyWithoutPlaintext,
+    /// `ReEncrypt` (the branch key store).
+    ReEncrypt,
 }
 
 impl fmt::Display for KmsOperation {
@@ -157,6 +220,8 @@ impl fmt::Display for KmsOperation {
             Self::GenerateDataKey => "GenerateDataKey",
             Self::Encrypt => "Encrypt",
             Self::Decrypt => "Decrypt",
+            Self::GenerateDataKeyWithoutPlaintext => "GenerateDataKeyWithoutPlaintext",
+            Self::ReEncrypt => "ReEncrypt",
         })
     }
 }

@@ -9,7 +9,7 @@ use keyward_format::EncryptedDataKey;
 use keyward_materials::{DecryptionMaterials, EncryptionMaterials, Keyring};
 
 use crate::arn::validate_identifier;
-use crate::calls::{Kms, check_no_data_key, kms_edks};
+use crate::calls::Kms;
 use crate::error::Error;
 
 /// Protects data keys with one AWS KMS key.
@@ -74,15 +74,11 @@ impl KmsKeyring {
         encrypted_data_keys: &[EncryptedDataKey],
         matches: impl Fn(&str) -> bool,
     ) -> keyward_materials::Result<DecryptionMaterials> {
-        check_no_data_key(&materials)?;
-        let mut candidates = Vec::new();
-        for parsed in kms_edks(encrypted_data_keys) {
-            let (_, info, edk) = parsed?;
-            if matches(info) {
-                candidates.push((self.key_id.clone(), edk));
-            }
-        }
-        self.kms.unwrap_first(materials, candidates).await
+        self.kms
+            .unwrap_first(materials, encrypted_data_keys, |_, info| {
+                matches(info).then(|| self.key_id.clone())
+            })
+            .await
     }
 }
 

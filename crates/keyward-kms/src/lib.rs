@@ -16,6 +16,8 @@ pub use crate::arn::{
 pub use crate::calls::PROVIDER_ID;
 pub use crate::counter::KmsCallCounter;
 pub use crate::discovery::{DiscoveryFilter, KmsDiscoveryKeyring};
+#[doc(hidden)]
+pub use crate::error::classify as classify_sdk_error;
 pub use crate::error::{Error, KmsOperation};
 pub use crate::keyring::KmsKeyring;
 pub use crate::mrk::{KmsMrkDiscoveryKeyring, KmsMrkKeyring};

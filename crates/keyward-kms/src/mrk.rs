@@ -11,7 +11,6 @@ use keyward_format::EncryptedDataKey;
 use keyward_materials::{DecryptionMaterials, EncryptionMaterials, Keyring};
 
 use crate::arn::mrk_match_for_decrypt;
-use crate::calls::{check_no_data_key, kms_edks};
 use crate::discovery::{DiscoveryFilter, KmsDiscoveryKeyring};
 use crate::error::Error;
 use crate::keyring::KmsKeyring;
@@ -151,24 +150,20 @@ impl Keyring for KmsMrkDiscoveryKeyring {
         materials: DecryptionMaterials,
         encrypted_data_keys: &[EncryptedDataKey],
     ) -> keyward_materials::Result<DecryptionMaterials> {
-        check_no_data_key(&materials)?;
-        let mut candidates = Vec::new();
-        for parsed in kms_edks(encrypted_data_keys) {
-            let (arn, info, edk) = parsed?;
-            if self
-                .discovery
-                .filter()
-                .is_some_and(|filter| !filter.allows(&arn))
-            {
-                continue;
-            }
-            if arn.is_multi_region_key() {
-                candidates.push((arn.with_region(&self.region).to_string(), edk));
-            } else if arn.region() == self.region {
-                candidates.push((info.to_owned(), edk));
-            }
-        }
-        self.discovery.kms.unwrap_first(materials, candidates).await
+        let region = &self.region;
+        let filter = self.discovery.filter();
+        self.discovery
+            .kms
+            .unwrap_first(materials, encrypted_data_keys, |arn, info| {
+                if filter.is_some_and(|filter| !filter.allows(arn)) {
+                    None
+                } else if arn.is_multi_region_key() {
+                    Some(arn.with_region(region).to_string())
+                } else {
+                    (arn.region() == region).then(|| info.to_owned())
+                }
+            })
+            .await
     }
 }
 

@@ -158,7 +158,7 @@ async fn decrypt_filters_skip_foreign_keys_and_fail_on_malformed_ones_without_ca
             .await
             .unwrap_err();
         assert!(
-            matches!(&error, keyward_materials::Error::UnableToDecrypt(errors) if errors.is_empty()),
+            matches!(&error, keyward_materials::Error::UnableToDecrypt { attempts } if attempts.is_empty()),
             "{keyring:?}: {error:?}"
         );
     }
@@ -169,8 +169,9 @@ async fn decrypt_filters_skip_foreign_keys_and_fail_on_malformed_ones_without_ca
         .await
         .unwrap_err();
     assert!(
-        matches!(&error, keyward_materials::Error::UnableToDecrypt(errors) if errors.is_empty())
+        matches!(&error, keyward_materials::Error::UnableToDecrypt { attempts } if attempts.is_empty())
     );
+    assert_eq!(error.kind(), keyward_materials::ErrorKind::NoMatchingKey);
     assert_eq!(counter.total(), 0);
 
     for info in [
@@ -210,16 +211,18 @@ async fn a_matching_key_is_tried_and_the_transport_error_is_typed() {
         .on_decrypt(decryption_materials(), &edks)
         .await
         .unwrap_err();
-    let keyward_materials::Error::UnableToDecrypt(errors) = &error else {
-        panic!("{error:?}");
-    };
-    assert_eq!(errors.len(), 1);
+    let attempts = error.attempts();
+    assert_eq!(attempts.len(), 1);
+    assert_eq!(attempts[0].provider_id, "aws-kms");
+    assert_eq!(attempts[0].provider_info, MRK_WEST);
     // The replica in the keyring's region is asked, not the EDK's key.
     assert!(matches!(
-        kms_error(&errors[0]),
+        kms_error(&attempts[0].error),
         Error::Kms { key_id, .. } if key_id == MRK_EAST
     ));
-    assert!(std::error::Error::source(kms_error(&errors[0])).is_some());
+    assert!(std::error::Error::source(kms_error(&attempts[0].error)).is_some());
+    // An unreachable endpoint is a service that is unavailable, not a refusal.
+    assert_eq!(error.kind(), keyward_materials::ErrorKind::Unavailable);
     assert_eq!(counter.decrypt(), 1);
 }
 

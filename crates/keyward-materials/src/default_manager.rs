@@ -43,13 +43,14 @@ impl MaterialsManager for DefaultMaterialsManager {
         let policy = request.commitment_policy;
         let suite = request.suite.unwrap_or(policy.default_suite());
         if !policy.allows_encrypt(suite) {
-            return Err(Error::CommitmentPolicy { policy, suite });
+            return Err(keyward_format::Error::CommitmentPolicy { policy, suite }.into());
         }
         let mut context = request.encryption_context;
         if context.contains_key(EncryptionContext::PUBLIC_KEY) {
-            return Err(Error::ReservedEncryptionContextKey(
+            return Err(keyward_format::Error::ReservedEncryptionContextKey(
                 EncryptionContext::PUBLIC_KEY.to_owned(),
-            ));
+            )
+            .into());
         }
         let signing_key = match suite.signature() {
             Some(algorithm) => {
@@ -92,7 +93,7 @@ impl MaterialsManager for DefaultMaterialsManager {
         let policy = request.commitment_policy;
         let suite = request.suite;
         if !policy.allows_decrypt(suite) {
-            return Err(Error::CommitmentPolicy { policy, suite });
+            return Err(keyward_format::Error::CommitmentPolicy { policy, suite }.into());
         }
         let mut context = request.encryption_context;
         let mut required = std::collections::BTreeSet::new();

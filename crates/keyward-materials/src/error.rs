@@ -1,29 +1,20 @@
 //! The error type shared by keyrings and materials managers.
 
-use keyward_format::{AlgorithmSuite, CommitmentPolicy};
+use core::fmt;
 
-/// Everything a keyring or a materials manager can fail with.
+pub use keyward_format::ErrorKind;
+
+/// Everything a keyring or a materials manager can fail with. [`Error::kind`] classifies it.
 ///
-/// User-written keyrings and managers that need an error of their own use [`Error::Other`].
+/// Keyrings of other crates (AWS KMS, the hierarchical keyring) and user-written ones report
+/// their own errors as [`Error::Keyring`], with the kind they choose.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// An error of the message format (for example an oversized encryption context).
+    /// An error of the message format: an oversized encryption context, a suite the
+    /// commitment policy refuses, a reserved encryption context key.
     #[error(transparent)]
     Format(#[from] keyward_format::Error),
-
-    /// The commitment policy does not allow the suite.
-    #[error("commitment policy {policy:?} does not allow algorithm suite {suite:?}")]
-    CommitmentPolicy {
-        /// The policy in force.
-        policy: CommitmentPolicy,
-        /// The refused suite.
-        suite: AlgorithmSuite,
-    },
-
-    /// A caller's encryption context uses a key reserved for the SDK (`aws-crypto-…`).
-    #[error("encryption context key {0:?} is reserved for the SDK")]
-    ReservedEncryptionContextKey(String),
 
     /// A required encryption-context key is missing.
     #[error("required encryption context key {0:?} is missing")]
@@ -57,19 +48,14 @@ pub enum Error {
     #[error("the keyring produced no encrypted data key")]
     NoEncryptedDataKeys,
 
-    /// The materials carry more encrypted data keys than the client allows.
-    #[error("the materials hold {count} encrypted data keys, limit {max}")]
-    TooManyEncryptedDataKeys {
-        /// How many the materials hold.
-        count: usize,
-        /// The configured maximum.
-        max: u16,
+    /// No encrypted data key could be decrypted: every attempt, with the provider it was for
+    /// and why it failed (none when no keyring was for any of them). The message names each
+    /// (up to five) with its chain of causes.
+    #[error("unable to decrypt any encrypted data key: {}", Attempts(attempts))]
+    UnableToDecrypt {
+        /// The attempts, in the order they were made.
+        attempts: Vec<DecryptAttempt>,
     },
-
-    /// No encrypted data key could be decrypted. Holds the error of every attempt; the
-    /// message names each (up to five) with its causes.
-    #[error("unable to decrypt any encrypted data key: {}", Attempts(.0))]
-    UnableToDecrypt(Vec<Error>),
 
     /// An encrypted data key matched the keyring but did not decrypt.
     #[error("encrypted data key from provider {provider_id:?} did not decrypt")]
@@ -109,31 +95,176 @@ pub enum Error {
     #[error("cryptographic backend failure")]
     Crypto,
 
-    /// An error of one of keyward's own network keyrings (AWS KMS, hierarchical), with its
-    /// detail and cause: `downcast_ref::<keyward_kms::Error>()` on the boxed error finds it.
+    /// An error of a keyring or manager with its own error type (AWS KMS, the hierarchical
+    /// keyring, the caches, a user's own), with its kind and cause.
     #[error(transparent)]
-    Keyring(Box<dyn std::error::Error + Send + Sync>),
-
-    /// An error from a keyring or manager written outside keyward.
-    #[error(transparent)]
-    Other(Box<dyn std::error::Error + Send + Sync>),
+    Keyring(KeyringError),
 }
 
-/// The attempts of [`Error::UnableToDecrypt`], each with its chain of causes.
-struct Attempts<'a>(&'a [Error]);
+impl Error {
+    /// What kind of failure this is (see [`ErrorKind`]).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Format(error) => error.kind(),
+            Self::MissingRequiredEncryptionContextKey(_)
+            | Self::EncryptionContextMismatch { .. } => ErrorKind::Policy,
+            Self::DataKeyLength { .. } | Self::SignatureKey { .. } => ErrorKind::Tampered,
+            Self::UnableToDecrypt { attempts } => attempts_kind(attempts),
+            Self::UnwrapFailed { .. } => ErrorKind::NoMatchingKey,
+            Self::InvalidConfiguration(_)
+            | Self::InvalidKey { .. }
+            | Self::OperationNotSupported(_) => ErrorKind::Configuration,
+            Self::DataKeyAlreadyPresent
+            | Self::MissingDataKey
+            | Self::NoEncryptedDataKeys
+            | Self::Crypto => ErrorKind::Other,
+            Self::Keyring(error) => error.kind(),
+        }
+    }
 
-impl core::fmt::Display for Attempts<'_> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+    /// An error of a keyring or manager outside this crate, with its kind.
+    pub fn keyring(
+        kind: ErrorKind,
+        error: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Self::Keyring(KeyringError::new(kind, error))
+    }
+
+    /// The attempts of [`Error::UnableToDecrypt`] (empty for any other error).
+    pub fn attempts(&self) -> &[DecryptAttempt] {
+        match self {
+            Self::UnableToDecrypt { attempts } => attempts,
+            _ => &[],
+        }
+    }
+}
+
+/// What failed to decrypt no data key: the attempt that needed a key service and could not
+/// reach it wins (a retry may succeed), then one that a key service refused, then malformed
+/// keys, and otherwise no key matched.
+fn attempts_kind(attempts: &[DecryptAttempt]) -> ErrorKind {
+    let kinds: Vec<ErrorKind> = attempts.iter().map(|a| a.error.kind()).collect();
+    if kinds.contains(&ErrorKind::Unavailable) {
+        ErrorKind::Unavailable
+    } else if kinds.contains(&ErrorKind::Refused) {
+        ErrorKind::Refused
+    } else if !kinds.is_empty() && kinds.iter().all(|k| *k == ErrorKind::Tampered) {
+        ErrorKind::Tampered
+    } else {
+        ErrorKind::NoMatchingKey
+    }
+}
+
+/// One failed attempt to decrypt an encrypted data key: which provider it was for and why.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct DecryptAttempt {
+    /// The EDK's provider id (`aws-kms`, `aws-kms-hierarchy`, a raw key's namespace, …); empty
+    /// when a keyring failed before it tried any EDK.
+    pub provider_id: String,
+    /// The EDK's provider info (a KMS key ARN, a branch key id, a raw key's name), lossily
+    /// as text.
+    pub provider_info: String,
+    /// Why it failed.
+    pub error: Error,
+}
+
+impl DecryptAttempt {
+    /// An attempt on `edk` that failed with `error`.
+    pub fn new(edk: &keyward_format::EncryptedDataKey, error: Error) -> Self {
+        Self {
+            provider_id: edk.provider_id().to_owned(),
+            provider_info: String::from_utf8_lossy(edk.provider_info()).into_owned(),
+            error,
+        }
+    }
+
+    /// A keyring's failure before it tried any EDK (a multi-keyring's child that could not
+    /// start).
+    pub fn before_any_key(error: Error) -> Self {
+        Self {
+            provider_id: String::new(),
+            provider_info: String::new(),
+            error,
+        }
+    }
+}
+
+/// An error of a keyring or manager with its own error type, with the kind it chose.
+/// `downcast_ref` reaches the original (for example `keyward_kms::Error`).
+pub struct KeyringError {
+    kind: ErrorKind,
+    error: Box<dyn std::error::Error + Send + Sync>,
+}
+
+impl KeyringError {
+    /// Wraps `error` with its kind.
+    pub fn new(
+        kind: ErrorKind,
+        error: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Self {
+            kind,
+            error: error.into(),
+        }
+    }
+
+    /// The kind.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The original error, if it is a `T`.
+    pub fn downcast_ref<T: std::error::Error + 'static>(&self) -> Option<&T> {
+        self.error.downcast_ref()
+    }
+
+    /// The original error.
+    pub fn get_ref(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        &*self.error
+    }
+}
+
+impl fmt::Debug for KeyringError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyringError")
+            .field("kind", &self.kind)
+            .field("error", &self.error)
+            .finish()
+    }
+}
+
+impl fmt::Display for KeyringError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.error, f)
+    }
+}
+
+impl std::error::Error for KeyringError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.error.source()
+    }
+}
+
+/// The attempts of [`Error::UnableToDecrypt`], each with its provider and chain of causes.
+struct Attempts<'a>(&'a [DecryptAttempt]);
+
+impl fmt::Display for Attempts<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.0.is_empty() {
             return write!(f, "no keyring is for any of them");
         }
         write!(f, "{} attempt(s) failed: ", self.0.len())?;
-        for (i, error) in self.0.iter().take(SHOWN_ATTEMPTS).enumerate() {
+        for (i, attempt) in self.0.iter().take(SHOWN_ATTEMPTS).enumerate() {
             if i > 0 {
                 write!(f, "; ")?;
             }
-            write!(f, "{error}")?;
-            let mut source = std::error::Error::source(error);
+            write!(
+                f,
+                "{} {:?}: {}",
+                attempt.provider_id, attempt.provider_info, attempt.error
+            )?;
+            let mut source = std::error::Error::source(&attempt.error);
             while let Some(cause) = source {
                 write!(f, ": {cause}")?;
                 source = cause.source();

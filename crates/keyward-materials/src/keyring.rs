@@ -8,10 +8,11 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use keyward_format::EncryptedDataKey;
 
-use crate::error::Result;
+use crate::error::{DecryptAttempt, Error, Result};
 use crate::materials::{
     DecryptionMaterials, DecryptionRequest, EncryptionMaterials, EncryptionRequest,
 };
+use crate::secret::DataKey;
 
 /// Generates, wraps and unwraps data keys.
 ///
@@ -55,6 +56,71 @@ pub trait MaterialsManager: Send + Sync + fmt::Debug {
     /// # Errors
     /// When the request breaks a rule or no data key can be decrypted.
     async fn decrypt_materials(&self, request: DecryptionRequest) -> Result<DecryptionMaterials>;
+}
+
+/// The specification's decrypt loop, for keyring authors: tries the encrypted data keys in
+/// order and returns the materials with the first data key that decrypts.
+///
+/// `attempt` answers `None` for an EDK the keyring does not own (it is skipped), or a future
+/// of the EDK's plaintext data key. The first key that has the suite's length wins; otherwise
+/// the error is [`Error::UnableToDecrypt`] with every failed attempt, each with its provider.
+///
+/// # Errors
+/// [`Error::DataKeyAlreadyPresent`] when the materials hold a data key already;
+/// [`Error::UnableToDecrypt`] when no EDK decrypts.
+///
+/// # Examples
+/// ```
+/// use std::sync::Arc;
+/// use keyward_materials::{
+///     AlgorithmSuite, DataKey, DecryptionMaterials, EncryptedDataKey, EncryptionContext, Error,
+///     decrypt_first,
+/// };
+///
+/// # async fn run() -> Result<(), Error> {
+/// let materials = DecryptionMaterials::new(
+///     AlgorithmSuite::Aes256GcmHkdfSha512Commit,
+///     EncryptionContext::new(),
+///     Default::default(),
+///     None,
+/// );
+/// let edks = [EncryptedDataKey::new("mine", b"key-1".to_vec(), vec![0; 32])?];
+/// let decrypted = decrypt_first(materials, &edks, |edk| {
+///     (edk.provider_id() == "mine")
+///         .then(|| async { Ok(Arc::new(DataKey::from_slice(&[7; 32]))) })
+/// })
+/// .await?;
+/// assert!(decrypted.data_key().is_some());
+/// # Ok(())
+/// # }
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(run()).unwrap();
+/// ```
+pub async fn decrypt_first<'a, F, Fut>(
+    materials: DecryptionMaterials,
+    encrypted_data_keys: &'a [EncryptedDataKey],
+    mut attempt: F,
+) -> Result<DecryptionMaterials>
+where
+    F: FnMut(&'a EncryptedDataKey) -> Option<Fut>,
+    Fut: Future<Output = Result<Arc<DataKey>>>,
+{
+    if materials.data_key().is_some() {
+        return Err(Error::DataKeyAlreadyPresent);
+    }
+    let mut attempts = Vec::new();
+    for edk in encrypted_data_keys {
+        let Some(unwrapping) = attempt(edk) else {
+            continue;
+        };
+        match unwrapping
+            .await
+            .and_then(|key| materials.clone().with_data_key(key))
+        {
+            Ok(materials) => return Ok(materials),
+            Err(error) => attempts.push(DecryptAttempt::new(edk, error)),
+        }
+    }
+    Err(Error::UnableToDecrypt { attempts })
 }
 
 #[async_trait]

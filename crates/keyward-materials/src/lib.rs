@@ -23,8 +23,8 @@ pub use keyward_format::{
 
 pub use crate::crypto::RsaPadding;
 pub use crate::default_manager::DefaultMaterialsManager;
-pub use crate::error::{Error, Result};
-pub use crate::keyring::{Keyring, MaterialsManager};
+pub use crate::error::{DecryptAttempt, Error, ErrorKind, KeyringError, Result};
+pub use crate::keyring::{Keyring, MaterialsManager, decrypt_first};
 pub use crate::materials::{
     BranchKeyMaterials, DecryptionMaterials, DecryptionRequest, EncryptionMaterials,
     EncryptionRequest, Materials,

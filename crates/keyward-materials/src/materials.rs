@@ -240,34 +240,6 @@ impl DecryptionMaterials {
             .collect()
     }
 
-    /// The keyring decrypt loop: `unwrap` answers `None` for an EDK the keyring does not own
-    /// (skipped), or the EDK's plaintext key or error. The first key of the right length wins;
-    /// otherwise every error is returned.
-    pub(crate) fn with_first_unwrapped(
-        self,
-        encrypted_data_keys: &[EncryptedDataKey],
-        mut unwrap: impl FnMut(&EncryptedDataKey) -> Option<Result<zeroize::Zeroizing<Vec<u8>>>>,
-    ) -> Result<Self> {
-        if self.data_key.is_some() {
-            return Err(Error::DataKeyAlreadyPresent);
-        }
-        let mut errors = Vec::new();
-        for edk in encrypted_data_keys {
-            let attempt = match unwrap(edk) {
-                None => continue,
-                Some(unwrapped) => unwrapped.and_then(|key| {
-                    self.clone()
-                        .with_data_key(Arc::new(DataKey::from_slice(&key)))
-                }),
-            };
-            match attempt {
-                Ok(materials) => return Ok(materials),
-                Err(error) => errors.push(error),
-            }
-        }
-        Err(Error::UnableToDecrypt(errors))
-    }
-
     /// Sets the decrypted data key.
     ///
     /// # Errors

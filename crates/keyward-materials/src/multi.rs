@@ -7,7 +7,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use keyward_format::EncryptedDataKey;
 
-use crate::error::{Error, Result};
+use crate::error::{DecryptAttempt, Error, Result};
 use crate::keyring::Keyring;
 use crate::materials::{DecryptionMaterials, EncryptionMaterials};
 
@@ -79,16 +79,17 @@ impl Keyring for MultiKeyring {
         if materials.data_key().is_some() {
             return Err(Error::DataKeyAlreadyPresent);
         }
-        let mut errors = Vec::new();
+        let mut attempts = Vec::new();
         for keyring in self.generator.iter().chain(&self.children) {
             match keyring
                 .on_decrypt(materials.clone(), encrypted_data_keys)
                 .await
             {
                 Ok(decrypted) => return Ok(decrypted),
-                Err(error) => errors.push(error),
+                Err(Error::UnableToDecrypt { attempts: tried }) => attempts.extend(tried),
+                Err(error) => attempts.push(DecryptAttempt::before_any_key(error)),
             }
         }
-        Err(Error::UnableToDecrypt(errors))
+        Err(Error::UnableToDecrypt { attempts })
     }
 }

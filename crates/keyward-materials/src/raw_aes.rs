@@ -3,15 +3,16 @@
 //! spec: framework/raw-aes-keyring.md
 
 use core::fmt;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use keyward_format::EncryptedDataKey;
 
 use crate::crypto::{IV_LEN, aes_gcm_unwrap, aes_gcm_wrap, random_array};
 use crate::error::{Error, Result};
-use crate::keyring::Keyring;
+use crate::keyring::{Keyring, decrypt_first};
 use crate::materials::{DecryptionMaterials, EncryptionMaterials};
-use crate::secret::WrappingKey;
+use crate::secret::{DataKey, WrappingKey};
 
 /// Wraps data keys with AES-GCM under a local 128-, 192- or 256-bit key, binding the
 /// encryption context as AAD. Interoperates with every official raw AES keyring.
@@ -106,18 +107,18 @@ impl Keyring for RawAesKeyring {
         encrypted_data_keys: &[EncryptedDataKey],
     ) -> Result<DecryptionMaterials> {
         let aad = materials.encryption_context().to_canonical_bytes()?;
-        materials.with_first_unwrapped(encrypted_data_keys, |edk| {
+        decrypt_first(materials, encrypted_data_keys, |edk| {
             let iv = self.iv_of(edk)?;
-            Some(
-                aes_gcm_unwrap(self.key.expose_secret(), iv, &aad, edk.ciphertext()).and_then(
-                    |key| {
-                        key.ok_or_else(|| Error::UnwrapFailed {
-                            provider_id: edk.provider_id().to_owned(),
-                        })
-                    },
-                ),
-            )
+            let unwrapped = aes_gcm_unwrap(self.key.expose_secret(), iv, &aad, edk.ciphertext())
+                .and_then(|key| {
+                    key.ok_or_else(|| Error::UnwrapFailed {
+                        provider_id: edk.provider_id().to_owned(),
+                    })
+                })
+                .map(|key| Arc::new(DataKey::from_slice(&key)));
+            Some(core::future::ready(unwrapped))
         })
+        .await
     }
 }
 

@@ -3,15 +3,17 @@
 //! spec: framework/raw-rsa-keyring.md
 
 use core::fmt;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use keyward_format::EncryptedDataKey;
 
 use crate::crypto::{RsaPadding, RsaPrivateKey, RsaPublicKey};
 use crate::error::{Error, Result};
-use crate::keyring::Keyring;
+use crate::keyring::{Keyring, decrypt_first};
 use crate::materials::{DecryptionMaterials, EncryptionMaterials};
 use crate::pem;
+use crate::secret::DataKey;
 
 /// Wraps data keys with RSA (PKCS #1 v1.5 or OAEP). Encrypting needs the public key, decrypting
 /// the private key; RSA binds no encryption context.
@@ -172,19 +174,23 @@ impl Keyring for RawRsaKeyring {
                 "decrypt without a private key",
             ))?;
         let key_len = materials.suite().data_key_len();
-        materials.with_first_unwrapped(encrypted_data_keys, |edk| {
+        decrypt_first(materials, encrypted_data_keys, |edk| {
             if edk.provider_id() != self.namespace || edk.provider_info() != self.name.as_bytes() {
                 return None;
             }
-            Some(match self.padding {
+            let unwrapped = match self.padding {
                 RsaPadding::Pkcs1 => private_key.decrypt_pkcs1_implicit(edk.ciphertext(), key_len),
                 _ => private_key
                     .decrypt_oaep(self.padding, edk.ciphertext())
                     .ok_or_else(|| Error::UnwrapFailed {
                         provider_id: edk.provider_id().to_owned(),
                     }),
-            })
+            };
+            Some(core::future::ready(
+                unwrapped.map(|key| Arc::new(DataKey::from_slice(&key))),
+            ))
         })
+        .await
     }
 }
 

@@ -83,3 +83,25 @@ impl DataKey {
         crate::crypto::random_vec(len).map(Self::new)
     }
 }
+
+impl WrappingKey {
+    /// A fresh random wrapping key of `len` bytes (16, 24 or 32 for a raw AES keyring), from
+    /// the system's cryptographic generator.
+    ///
+    /// ```
+    /// use keyward_materials::{RawAesKeyring, WrappingKey};
+    ///
+    /// # fn run() -> Result<(), keyward_materials::Error> {
+    /// let keyring = RawAesKeyring::new("my-namespace", "my-key", WrappingKey::generate(32)?)?;
+    /// # drop(keyring);
+    /// # Ok(())
+    /// # }
+    /// # run().unwrap();
+    /// ```
+    ///
+    /// # Errors
+    /// [`crate::Error::Crypto`] when the random generator fails.
+    pub fn generate(len: usize) -> Result<Self> {
+        crate::crypto::random_vec(len).map(Self::new)
+    }
+}

@@ -91,8 +91,9 @@ impl Client {
     /// Encrypts a whole plaintext.
     ///
     /// # Errors
-    /// [`Error::ReservedEncryptionContextKey`], a materials error (commitment policy, keyring
-    /// failure), or [`keyward_format::Error::TooManyEncryptedDataKeys`].
+    /// [`keyward_format::Error::ReservedEncryptionContextKey`],
+    /// [`keyward_format::Error::CommitmentPolicy`], a keyring's failure, or
+    /// [`keyward_format::Error::TooManyEncryptedDataKeys`]; [`Error::kind`] classifies them.
     pub async fn encrypt(&self, plaintext: &[u8], context: &EncryptionContext) -> Result<Vec<u8>> {
         let materials = self
             .encryption_materials(context, Some(plaintext.len() as u64))
@@ -240,7 +241,9 @@ impl Client {
         plaintext_len: Option<u64>,
     ) -> Result<EncryptionMaterials> {
         if let Some(reserved) = context.reserved_key() {
-            return Err(Error::ReservedEncryptionContextKey(reserved.to_owned()));
+            return Err(
+                keyward_format::Error::ReservedEncryptionContextKey(reserved.to_owned()).into(),
+            );
         }
         let mut request = EncryptionRequest::new(context.clone(), self.commitment_policy);
         request.suite = self.suite;
@@ -248,7 +251,7 @@ impl Client {
         let materials = self.manager.get_encryption_materials(request).await?;
         let suite = materials.suite();
         if !self.commitment_policy.allows_encrypt(suite) {
-            return Err(keyward_materials::Error::CommitmentPolicy {
+            return Err(keyward_format::Error::CommitmentPolicy {
                 policy: self.commitment_policy,
                 suite,
             }

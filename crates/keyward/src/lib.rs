@@ -42,4 +42,4 @@ pub use crate::client::{
     Client, ClientBuilder, DEFAULT_STREAM_MAX_ENCRYPTED_DATA_KEYS,
     DEFAULT_STREAM_MAX_HEADER_LENGTH, Decrypted, MessageInfo, StreamOptions, read_header,
 };
-pub use crate::error::{Error, Result};
+pub use crate::error::{Error, ErrorKind, Result};

@@ -85,7 +85,9 @@ async fn the_default_manager_enforces_the_commitment_policy() {
     forbidden.suite = Some(AlgorithmSuite::Aes256GcmHkdfSha256);
     assert!(matches!(
         manager.get_encryption_materials(forbidden).await,
-        Err(Error::CommitmentPolicy { .. })
+        Err(Error::Format(
+            keyward_format::Error::CommitmentPolicy { .. }
+        ))
     ));
     let decrypt = DecryptionRequest::new(
         AlgorithmSuite::Aes256GcmHkdfSha256,
@@ -95,7 +97,9 @@ async fn the_default_manager_enforces_the_commitment_policy() {
     );
     assert!(matches!(
         manager.decrypt_materials(decrypt).await,
-        Err(Error::CommitmentPolicy { .. })
+        Err(Error::Format(
+            keyward_format::Error::CommitmentPolicy { .. }
+        ))
     ));
 }
 
@@ -111,7 +115,9 @@ async fn the_default_manager_refuses_a_caller_public_key() {
         .await;
     assert!(matches!(
         result,
-        Err(Error::ReservedEncryptionContextKey(_))
+        Err(Error::Format(
+            keyward_format::Error::ReservedEncryptionContextKey(_)
+        ))
     ));
 }
 
@@ -140,7 +146,7 @@ async fn reproduced_context_must_agree_and_fills_in_missing_pairs() {
         Some(EncryptionContext::from([("a", "1"), ("b", "2")])),
     )
     .await;
-    assert!(matches!(extra, Err(Error::UnableToDecrypt(_))));
+    assert!(matches!(extra, Err(Error::UnableToDecrypt { .. })));
 }
 
 #[tokio::test]
@@ -263,12 +269,19 @@ async fn unmatched_keys_collect_every_error() {
         .on_decrypt(empty, materials.encrypted_data_keys())
         .await
     {
-        Err(Error::UnableToDecrypt(errors)) => {
-            assert_eq!(errors.len(), 2);
+        Err(error @ Error::UnableToDecrypt { .. }) => {
+            // The children's attempts, flattened: the wrong key tried the one EDK named "a";
+            // the other child had no EDK of its own.
+            let attempts = error.attempts();
+            assert_eq!(attempts.len(), 1);
+            assert_eq!(attempts[0].provider_id, "test-namespace");
+            assert_eq!(attempts[0].provider_info, "a");
+            assert!(matches!(attempts[0].error, Error::UnwrapFailed { .. }));
+            assert_eq!(error.kind(), keyward_materials::ErrorKind::NoMatchingKey);
             assert!(
-                matches!(&errors[0], Error::UnableToDecrypt(inner) if matches!(inner[..], [Error::UnwrapFailed { .. }]))
+                error.to_string().contains("test-namespace \"a\""),
+                "{error}"
             );
-            assert!(matches!(&errors[1], Error::UnableToDecrypt(inner) if inner.is_empty()));
         }
         other => panic!("expected UnableToDecrypt, got {other:?}"),
     }
