@@ -9,7 +9,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use keyward::hierarchy::{HierarchicalKeyring, KeyStore, MemoryKeyStore};
+use keyward::hierarchy::{HierarchicalKeyring, KeyStoreAdmin as _, MemoryKeyStore};
 use keyward::materials::{DefaultMaterialsManager, RawAesKeyring, WrappingKey};
 use keyward::{AlgorithmSuite, Client, EncryptionContext};
 
@@ -22,8 +22,7 @@ fn hierarchy(c: &mut Criterion) {
     let id = runtime
         .block_on(store.create_key(None, &EncryptionContext::new()))
         .expect("branch key");
-    let keyring = HierarchicalKeyring::builder(store, Duration::from_secs(600))
-        .branch_key_id(id)
+    let keyring = HierarchicalKeyring::builder(store, id, Duration::from_secs(600))
         .build()
         .expect("keyring");
     let suite = AlgorithmSuite::Aes256GcmHkdfSha512Commit;

@@ -202,7 +202,7 @@ fn parse_test(id: &str, value: &Value, version: u64, base: &Path, keys: &Keys) -
 async fn run_test(test: &Test, manager: Arc<dyn MaterialsManager>, run: DecryptRun) -> Result<()> {
     let ciphertext = std::fs::read(&test.ciphertext)
         .with_context(|| format!("reading {}", test.ciphertext.display()))?;
-    let client = Client::builder_from_arc(manager)
+    let client = Client::builder(manager)
         .commitment_policy(CommitmentPolicy::RequireEncryptAllowDecrypt)
         .net_v4_0_0_retry(run.net_v4_0_0_retry)
         .build();

@@ -204,7 +204,7 @@ impl Scenario {
         } else {
             CommitmentPolicy::ForbidEncryptAllowDecrypt
         };
-        let client = Client::builder_from_arc(manager)
+        let client = Client::builder(manager)
             .commitment_policy(policy)
             .suite(self.suite)
             .frame_length(FrameLength::new(self.frame_length)?)

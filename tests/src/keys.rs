@@ -105,9 +105,17 @@ impl Keys {
         }
         let keyring: Arc<dyn Keyring> = match keyrings.len() {
             1 => keyrings.remove(0),
-            _ => Arc::new(MultiKeyring::from_keyrings(keyrings)?),
+            _ => {
+                let generator = keyrings.remove(0);
+                Arc::new(
+                    MultiKeyring::builder()
+                        .generator(generator)
+                        .children(keyrings)
+                        .build()?,
+                )
+            }
         };
-        let manager = DefaultMaterialsManager::from_arc(keyring);
+        let manager = DefaultMaterialsManager::new(keyring);
         Ok(Built::Ready(match cmm {
             Some("RequiredEncryptionContext") => {
                 let keys: Vec<String> = reproduced
@@ -134,9 +142,7 @@ impl Keys {
             });
         }
         Ok(match self.keyring(description)? {
-            Built::Ready(keyring) => {
-                Built::Ready(Arc::new(DefaultMaterialsManager::from_arc(keyring)))
-            }
+            Built::Ready(keyring) => Built::Ready(Arc::new(DefaultMaterialsManager::new(keyring))),
             Built::Unavailable(kinds) => Built::Unavailable(kinds),
         })
     }
@@ -174,9 +180,11 @@ impl Keys {
                 if !missing.is_empty() {
                     return Ok(Built::Unavailable(missing));
                 }
-                Ok(Built::Ready(Arc::new(MultiKeyring::new(
-                    generator, children,
-                )?)))
+                let mut multi = MultiKeyring::builder().children(children);
+                if let Some(generator) = generator {
+                    multi = multi.generator(generator);
+                }
+                Ok(Built::Ready(Arc::new(multi.build()?)))
             }
             "aws-kms-hierarchy" => self.hierarchy(description),
             other => Ok(Built::Unavailable(BTreeSet::from([other.to_owned()]))),
@@ -207,13 +215,11 @@ impl Keys {
             secret("branchKey")?,
             secret("beaconKey")?,
         )?;
-        let keyring = HierarchicalKeyring::builder(store, Duration::from_secs(600))
-            .branch_key_id(
-                key["key-id"]
-                    .as_str()
-                    .context("static branch key without a key id")?,
-            )
-            .build()?;
+        let branch_key_id = key["key-id"]
+            .as_str()
+            .context("static branch key without a key id")?;
+        let keyring =
+            HierarchicalKeyring::builder(store, branch_key_id, Duration::from_secs(600)).build()?;
         Ok(Built::Ready(Arc::new(keyring)))
     }
 

@@ -14,3 +14,8 @@ pub mod moto;
 pub mod mpl;
 pub mod skips;
 pub mod vectors;
+
+/// The README's library snippets, compiled (and the offline one run) as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct Readme;

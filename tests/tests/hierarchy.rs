@@ -13,9 +13,10 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_kms::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_kms::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_kms::error::BoxError;
-use keyward::cache::ManualClock;
+use keyward::cache::{ManualClock, StormSettings, StormTrackingCache};
 use keyward::hierarchy::{
-    ContextKeySupplier, DynamoDbKeyStore, Error, HierarchicalKeyring, KeyStore, KmsConfiguration,
+    ContextKeySupplier, DynamoDbKeyStore, Error, HierarchicalKeyring, KeyStore, KeyStoreAdmin,
+    KmsConfiguration,
 };
 use keyward::kms::KmsCallCounter;
 use keyward::materials::DefaultMaterialsManager;
@@ -111,6 +112,14 @@ fn context(tenant: &str) -> EncryptionContext {
     EncryptionContext::from([("tenant", tenant)])
 }
 
+/// The default branch-key cache, on a manual clock.
+fn storm_cache(clock: &Arc<ManualClock>) -> StormTrackingCache {
+    StormTrackingCache::builder(StormSettings::new(1000))
+        .clock(clock.clone())
+        .build()
+        .unwrap()
+}
+
 #[tokio::test]
 async fn ten_thousand_encrypts_cost_one_kms_decrypt_and_decrypting_them_one_more() {
     let f = fixture("count").await;
@@ -119,8 +128,7 @@ async fn ten_thousand_encrypts_cost_one_kms_decrypt_and_decrypting_them_one_more
         .create_key(None, &EncryptionContext::new())
         .await
         .unwrap();
-    let keyring = HierarchicalKeyring::builder(f.store.clone(), TTL)
-        .branch_key_id(&id)
+    let keyring = HierarchicalKeyring::builder(f.store.clone(), &id, TTL)
         .build()
         .unwrap();
     let client = client(keyring);
@@ -159,9 +167,8 @@ async fn rotation_after_the_ttl_and_a_second_keyring_over_the_same_table() {
         .await
         .unwrap();
     let clock = Arc::new(ManualClock::new());
-    let keyring = HierarchicalKeyring::builder(f.store.clone(), TTL)
-        .branch_key_id(&id)
-        .clock(clock.clone())
+    let keyring = HierarchicalKeyring::builder(f.store.clone(), &id, TTL)
+        .cache(storm_cache(&clock))
         .build()
         .unwrap();
     let client = client(keyring);
@@ -199,8 +206,7 @@ async fn rotation_after_the_ttl_and_a_second_keyring_over_the_same_table() {
     .build()
     .unwrap();
     let other = self::client(
-        HierarchicalKeyring::builder(other_store, TTL)
-            .branch_key_id(&id)
+        HierarchicalKeyring::builder(other_store, &id, TTL)
             .build()
             .unwrap(),
     );
@@ -233,8 +239,7 @@ async fn tenants_through_a_supplier_are_isolated() {
     assert_eq!(a, "tenant-a");
     let supplier = ContextKeySupplier::new("tenant", [("a", "tenant-a"), ("b", "tenant-b")]);
     let shared = client(
-        HierarchicalKeyring::builder(f.store.clone(), TTL)
-            .branch_key_id_supplier(supplier)
+        HierarchicalKeyring::builder(f.store.clone(), supplier, TTL)
             .build()
             .unwrap(),
     );
@@ -246,8 +251,7 @@ async fn tenants_through_a_supplier_are_isolated() {
     );
 
     let only_a = client(
-        HierarchicalKeyring::builder(f.store.clone(), TTL)
-            .branch_key_id(&a)
+        HierarchicalKeyring::builder(f.store.clone(), &a, TTL)
             .build()
             .unwrap(),
     );
@@ -290,9 +294,8 @@ async fn a_thousand_concurrent_encrypts_in_the_grace_period_refresh_once() {
     let clock = Arc::new(ManualClock::new());
     let ttl = Duration::from_secs(60);
     let client = Arc::new(client(
-        HierarchicalKeyring::builder(f.store.clone(), ttl)
-            .branch_key_id(&id)
-            .clock(clock.clone())
+        HierarchicalKeyring::builder(f.store.clone(), &id, ttl)
+            .cache(storm_cache(&clock))
             .build()
             .unwrap(),
     ));
@@ -331,9 +334,8 @@ async fn outages_give_typed_errors_cached_keys_serve_and_the_keyring_recovers() 
         .unwrap();
     let clock = Arc::new(ManualClock::new());
     let client = client(
-        HierarchicalKeyring::builder(f.store.clone(), TTL)
-            .branch_key_id(&id)
-            .clock(clock.clone())
+        HierarchicalKeyring::builder(f.store.clone(), &id, TTL)
+            .cache(storm_cache(&clock))
             .build()
             .unwrap(),
     );
@@ -346,6 +348,7 @@ async fn outages_give_typed_errors_cached_keys_serve_and_the_keyring_recovers() 
     }
     // Decryption needs the version, never fetched: DynamoDB is unreachable.
     let error = client.decrypt(&before).await.unwrap_err();
+    assert_eq!(error.kind(), keyward::ErrorKind::Unavailable, "{error}");
     assert!(
         find(&error).is_some_and(|e| matches!(
             e,
@@ -359,6 +362,7 @@ async fn outages_give_typed_errors_cached_keys_serve_and_the_keyring_recovers() 
     // Past the TTL encryption fails the same way.
     clock.advance(Duration::from_secs(101));
     let error = client.encrypt(b"after", &context("a")).await.unwrap_err();
+    assert_eq!(error.kind(), keyward::ErrorKind::Unavailable, "{error}");
     assert!(
         find(&error).is_some_and(|e| matches!(e, Error::DynamoDb { .. })),
         "{error:?}"
@@ -533,8 +537,7 @@ async fn a_branch_key_written_by_another_implementation_is_read() {
     assert_eq!(by_version.branch_key().expose_secret(), branch_key.as_ref());
     // And the keyward keyring encrypts and decrypts with it.
     let client = client(
-        HierarchicalKeyring::builder(f.store.clone(), TTL)
-            .branch_key_id(id)
+        HierarchicalKeyring::builder(f.store.clone(), id, TTL)
             .build()
             .unwrap(),
     );

@@ -16,8 +16,9 @@ use aws_sdk_kms::primitives::Blob;
 use keyward::cache::{CachingMaterialsManager, LocalCache};
 use keyward::format::{AlgorithmSuite, EncryptedDataKey};
 use keyward::kms::{
-    DiscoveryFilter, KmsCallCounter, KmsDiscoveryKeyring, KmsKeyring, KmsMrkDiscoveryKeyring,
-    KmsMrkKeyring, KmsOperation, RegionalClients, multi,
+    DiscoveryFilter, KmsCallCounter, KmsDiscoveryKeyring, KmsDiscoveryMultiKeyringBuilder,
+    KmsKeyring, KmsMrkDiscoveryKeyring, KmsMrkKeyring, KmsMultiKeyringBuilder, KmsOperation,
+    RegionalClients,
 };
 use keyward::materials::{
     CommitmentPolicy, DecryptionMaterials, DecryptionRequest, DefaultMaterialsManager,
@@ -152,11 +153,11 @@ async fn multi_keyring_with_kms_generator_and_raw_aes_child_decrypts_with_either
     let client = kms_client(REGION, &counter);
     let arn = create_key(&client).await;
     let aes = || RawAesKeyring::new("keyward-tests", "aes-child", WrappingKey::new(vec![7; 32]));
-    let multi = MultiKeyring::new(
-        Some(Arc::new(KmsKeyring::new(client.clone(), &arn).unwrap())),
-        vec![Arc::new(aes().unwrap())],
-    )
-    .unwrap();
+    let multi = MultiKeyring::builder()
+        .generator(KmsKeyring::new(client.clone(), &arn).unwrap())
+        .child(aes().unwrap())
+        .build()
+        .unwrap();
     let ciphertext = Client::new(multi)
         .encrypt(b"both", &context())
         .await
@@ -171,11 +172,11 @@ async fn multi_keyring_with_kms_generator_and_raw_aes_child_decrypts_with_either
     }
 
     // The other way round: raw AES generates, KMS wraps the given key with Encrypt.
-    let multi = MultiKeyring::new(
-        Some(Arc::new(aes().unwrap())),
-        vec![Arc::new(KmsKeyring::new(client.clone(), &arn).unwrap())],
-    )
-    .unwrap();
+    let multi = MultiKeyring::builder()
+        .generator(aes().unwrap())
+        .child(KmsKeyring::new(client.clone(), &arn).unwrap())
+        .build()
+        .unwrap();
     let ciphertext = Client::new(multi)
         .encrypt(b"wrapped", &context())
         .await
@@ -305,7 +306,11 @@ async fn multi_region_constructors_use_one_client_per_region() {
     let west = create_key(&kms_client(REGION, &counter)).await;
     let eu = create_key(&kms_client("eu-west-1", &counter)).await;
 
-    let keyring = multi::strict_multi_keyring(&supplier, Some(&west), &[eu.as_str()], &[]).unwrap();
+    let keyring = KmsMultiKeyringBuilder::new(supplier.clone())
+        .generator(&west)
+        .key(&eu)
+        .build()
+        .unwrap();
     let ciphertext = Client::new(keyring)
         .encrypt(b"regions", &context())
         .await
@@ -313,24 +318,28 @@ async fn multi_region_constructors_use_one_client_per_region() {
     assert_eq!((counter.generate_data_key(), counter.encrypt()), (1, 1));
 
     for region in [REGION, "eu-west-1"] {
-        let discovery = multi::discovery_multi_keyring(
-            &supplier,
-            &[region],
-            Some(DiscoveryFilter::new("aws", [ACCOUNT]).unwrap()),
-            &[],
-        )
-        .unwrap();
+        let discovery = KmsDiscoveryMultiKeyringBuilder::new(supplier.clone())
+            .region(region)
+            .filter(DiscoveryFilter::new("aws", [ACCOUNT]).unwrap())
+            .build()
+            .unwrap();
         let decrypted = Client::new(discovery).decrypt(&ciphertext).await.unwrap();
         assert_eq!(decrypted.plaintext(), b"regions");
-        let mrk_discovery =
-            multi::mrk_discovery_multi_keyring(&supplier, &[region], None, &[]).unwrap();
+        let mrk_discovery = KmsDiscoveryMultiKeyringBuilder::new(supplier.clone())
+            .region(region)
+            .mrk_aware(true)
+            .build()
+            .unwrap();
         let decrypted = Client::new(mrk_discovery)
             .decrypt(&ciphertext)
             .await
             .unwrap();
         assert_eq!(decrypted.plaintext(), b"regions");
     }
-    let only_eu = multi::strict_multi_keyring::<&str>(&supplier, None, &[&eu], &[]).unwrap();
+    let only_eu = KmsMultiKeyringBuilder::new(supplier)
+        .key(&eu)
+        .build()
+        .unwrap();
     assert_eq!(
         Client::new(only_eu)
             .decrypt(&ciphertext)
@@ -575,4 +584,51 @@ async fn kms_keyrings_keep_the_keyring_contract() {
     .unwrap();
     // Every suite: a GenerateDataKey and an Encrypt for each.
     assert_eq!(counter.generate_data_key(), 2 * 11);
+}
+
+/// KMS refusing is `Refused`, with the service's code reachable from the facade's error; the
+/// message's plaintext is never released.
+#[tokio::test]
+async fn kms_refusing_an_encrypted_data_key_is_refused_with_its_code() {
+    let counter = KmsCallCounter::new();
+    let client = kms_client(REGION, &counter);
+    let arn = create_key(&client).await;
+    let keyring = || KmsKeyring::new(client.clone(), &arn).unwrap();
+    let mut message = Client::new(keyring())
+        .encrypt(b"refused", &context())
+        .await
+        .unwrap();
+    // A flipped byte in the middle of the EDK's ciphertext: KMS cannot decrypt it.
+    let header = keyward::read_header(&message).unwrap();
+    let edk = header.encrypted_data_keys()[0].ciphertext().to_vec();
+    let at = message
+        .windows(edk.len())
+        .position(|window| window == edk.as_slice())
+        .unwrap();
+    message[at + edk.len() / 2] ^= 0x01;
+    let error = Client::new(keyring()).decrypt(&message).await.unwrap_err();
+    assert_eq!(error.kind(), keyward::ErrorKind::Refused, "{error}");
+    let code = error.service_error_code();
+    assert!(
+        matches!(
+            code,
+            Some("InvalidCiphertextException" | "NotFoundException")
+        ),
+        "{code:?}: {error}"
+    );
+    assert_eq!(counter.decrypt(), 1);
+
+    // A key that does not exist: refused when encrypting too.
+    let missing =
+        format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/00000000-0000-0000-0000-000000000000");
+    let error = Client::new(KmsKeyring::new(client.clone(), &missing).unwrap())
+        .encrypt(b"x", &context())
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), keyward::ErrorKind::Refused, "{error}");
+    assert_eq!(
+        error.service_error_code(),
+        Some("NotFoundException"),
+        "{error}"
+    );
 }

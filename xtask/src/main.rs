@@ -3,6 +3,7 @@
 
 #![expect(clippy::print_stdout, reason = "a command-line tool")]
 
+mod api;
 mod bench;
 mod deny;
 mod fuzz;
@@ -36,6 +37,8 @@ tasks:
                        fuzz every target (10 s each with --smoke, N minutes each with
                        --minutes, 60 s otherwise), seeded from the test-vector ciphertexts
   bench [--quick]      run the criterion benches and record the figures in docs/benchmarks.md
+  api [--check]        write (or check) api/<crate>.txt, the listing of each library crate's
+                       public items, from rustdoc's JSON
   deny                 cargo deny check bans licenses sources (installs a pinned cargo-deny)
   tidy                 crate edges one-way; every dependency documented
   ci                   everything CI runs (.ci/run)
@@ -59,6 +62,7 @@ fn run(args: &[String]) -> Result<()> {
     };
     match task.as_str() {
         "test" => test(rest),
+        "api" => api::run(rest),
         "vectors" => vectors(rest),
         "fuzz" => fuzz::run(rest),
         "bench" => bench::run(rest),

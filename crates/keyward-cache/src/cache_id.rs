@@ -148,7 +148,7 @@ pub(crate) fn decrypt_id(
         extension.push(TAG_REPRODUCED_CONTEXT);
         extension.extend_from_slice(&reproduced.to_canonical_bytes().ok()?);
     }
-    let entries = sorted_entries(key.encrypted_data_keys)?;
+    let entries = sorted_entries(key.encrypted_data_keys);
     Some(match formula {
         CacheIdFormula::Current => {
             let mut hash = Sha384::new();
@@ -206,16 +206,14 @@ fn put_len(out: &mut Vec<u8>, len: usize) {
     out.extend_from_slice(&u64::try_from(len).unwrap_or(u64::MAX).to_be_bytes());
 }
 
-/// Every EDK in its header serialization, sorted bytewise (`None` if one cannot be written).
-fn sorted_entries(encrypted_data_keys: &[EncryptedDataKey]) -> Option<Vec<Vec<u8>>> {
-    let mut entries = Vec::with_capacity(encrypted_data_keys.len());
-    for edk in encrypted_data_keys {
-        let mut bytes = Vec::with_capacity(edk.serialized_len());
-        edk.write(&mut bytes).ok()?;
-        entries.push(bytes);
-    }
+/// Every EDK in its header serialization, sorted bytewise.
+fn sorted_entries(encrypted_data_keys: &[EncryptedDataKey]) -> Vec<Vec<u8>> {
+    let mut entries: Vec<Vec<u8>> = encrypted_data_keys
+        .iter()
+        .map(EncryptedDataKey::to_bytes)
+        .collect();
     entries.sort_unstable();
-    Some(entries)
+    entries
 }
 
 #[cfg(test)]

@@ -474,22 +474,10 @@ fn count(counter: &AtomicU64) {
 
 /// A random version 4 UUID string.
 fn random_uuid() -> Result<String> {
-    let mut bytes = [0u8; 16];
-    aws_lc_rs::rand::fill(&mut bytes).map_err(|_| Error::InvalidSetting {
+    keyward_format::random::uuid_v4().map_err(|_| Error::InvalidSetting {
         setting: "partition",
         reason: "the random generator failed",
-    })?;
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    Ok(format!(
-        "{}-{}-{}-{}-{}",
-        &hex[..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..]
-    ))
+    })
 }
 
 impl fmt::Debug for CachingMaterialsManager {

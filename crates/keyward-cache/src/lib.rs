@@ -3,7 +3,6 @@
 
 mod cache;
 mod cache_id;
-mod cache_type;
 mod caching_manager;
 mod clock;
 mod error;
@@ -17,7 +16,6 @@ pub use crate::cache::{
     CacheId, CacheIdFormula, CacheStats, Entry, FillGuard, FillLocks, FillPolicy, Lookup,
     MaterialsCache, Usage, UsageLimits,
 };
-pub use crate::cache_type::CacheType;
 pub use crate::caching_manager::{
     CachingMaterialsManager, CachingMaterialsManagerBuilder, DEFAULT_MAX_BYTES,
     DEFAULT_MAX_MESSAGES, ManagerStats, OperationStats,

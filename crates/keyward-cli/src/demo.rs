@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result, bail};
 use aws_sdk_kms::config::{BehaviorVersion, Credentials, Region};
 use keyward::cache::{CachingMaterialsManager, LocalCache};
-use keyward::hierarchy::{ContextKeySupplier, HierarchicalKeyring, KeyStore as _, MemoryKeyStore};
+use keyward::hierarchy::{
+    ContextKeySupplier, HierarchicalKeyring, KeyStoreAdmin as _, MemoryKeyStore,
+};
 use keyward::kms::{KmsCallCounter, KmsKeyring};
 use keyward::materials::{
     DataKey, DecryptionMaterials, EncryptedDataKey, EncryptionMaterials, Keyring, RawAesKeyring,
@@ -178,9 +180,8 @@ async fn hierarchical(context: &EncryptionContext) -> Result<()> {
         "tenant",
         [("example", acme.as_str()), ("globex", globex.as_str())],
     );
-    let keyring = HierarchicalKeyring::builder(store.clone(), Duration::from_secs(600))
-        .branch_key_id_supplier(supplier)
-        .build()?;
+    let keyring =
+        HierarchicalKeyring::builder(store.clone(), supplier, Duration::from_secs(600)).build()?;
     let client = Client::builder(keyward::materials::DefaultMaterialsManager::new(keyring))
         .suite(AlgorithmSuite::Aes256GcmHkdfSha512Commit)
         .build();

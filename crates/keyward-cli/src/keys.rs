@@ -9,7 +9,10 @@ use anyhow::{Context as _, Result, bail};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use keyward::hierarchy::{DynamoDbKeyStore, HierarchicalKeyring, KmsConfiguration};
-use keyward::kms::{ClientSupplier as _, DiscoveryFilter, RegionalClients, multi};
+use keyward::kms::{
+    ClientSupplier as _, DiscoveryFilter, KmsDiscoveryMultiKeyringBuilder, KmsMultiKeyringBuilder,
+    RegionalClients,
+};
 use keyward::materials::{
     Keyring, MultiKeyring, RawAesKeyring, RawRsaKeyring, RsaPadding, WrappingKey,
 };
@@ -63,7 +66,14 @@ pub(crate) async fn keyring(keys: &Keys) -> Result<Arc<dyn Keyring>> {
              --keystore-table, --aes-key NAME=PATH or --rsa-key NAME=PATH"
         ),
         1 => Ok(keyrings.remove(0)),
-        _ => Ok(Arc::new(MultiKeyring::from_keyrings(keyrings)?)),
+        _ => {
+            let generator = keyrings.remove(0);
+            let multi = MultiKeyring::builder()
+                .generator(generator)
+                .children(keyrings)
+                .build()?;
+            Ok(Arc::new(multi))
+        }
     }
 }
 
@@ -74,11 +84,12 @@ async fn kms_keyrings(keys: &Keys) -> Result<Vec<Arc<dyn Keyring>>> {
     let tokens = &keys.grant_tokens;
     let mut keyrings: Vec<Arc<dyn Keyring>> = Vec::new();
     if let Some((generator, children)) = keys.kms.split_first() {
-        let multi = if keys.mrk_aware {
-            multi::mrk_multi_keyring(&supplier, Some(generator), children, tokens)?
-        } else {
-            multi::strict_multi_keyring(&supplier, Some(generator), children, tokens)?
-        };
+        let multi = KmsMultiKeyringBuilder::new(supplier.clone())
+            .generator(generator)
+            .keys(children)
+            .mrk_aware(keys.mrk_aware)
+            .grant_tokens(tokens)
+            .build()?;
         keyrings.push(Arc::new(multi));
     }
     if keys.kms_discovery {
@@ -95,11 +106,14 @@ async fn kms_keyrings(keys: &Keys) -> Result<Vec<Arc<dyn Keyring>>> {
                 &keys.discovery_accounts,
             )?)
         };
-        let discovery = if keys.mrk_aware {
-            multi::mrk_discovery_multi_keyring(&supplier, &[&region], filter, tokens)?
-        } else {
-            multi::discovery_multi_keyring(&supplier, &[&region], filter, tokens)?
-        };
+        let mut discovery = KmsDiscoveryMultiKeyringBuilder::new(supplier)
+            .region(region)
+            .mrk_aware(keys.mrk_aware)
+            .grant_tokens(tokens);
+        if let Some(filter) = filter {
+            discovery = discovery.filter(filter);
+        }
+        let discovery = discovery.build()?;
         keyrings.push(Arc::new(discovery));
     }
     Ok(keyrings)
@@ -121,8 +135,7 @@ async fn hierarchical_keyring(keys: &Keys) -> Result<Option<Arc<dyn Keyring>>> {
         &keys.aws,
     )
     .await?;
-    let keyring = HierarchicalKeyring::builder(store, Duration::from_secs(keys.branch_key_ttl))
-        .branch_key_id(id)
+    let keyring = HierarchicalKeyring::builder(store, id, Duration::from_secs(keys.branch_key_ttl))
         .build()?;
     Ok(Some(Arc::new(keyring)))
 }

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use keyward::MaterialsManager;
 use keyward::cache::{CachingMaterialsManager, LocalCache};
-use keyward::hierarchy::{KeyStore as _, KmsConfiguration};
+use keyward::hierarchy::{KeyStore as _, KeyStoreAdmin as _, KmsConfiguration};
 use keyward::materials::DefaultMaterialsManager;
 use keyward::{Client, FrameLength, MessageInfo, StreamOptions};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -41,10 +41,10 @@ async fn encrypt(args: EncryptArgs) -> Result<()> {
     }
     let keyring = keys::keyring(&args.keys).await?;
     let manager: Arc<dyn MaterialsManager> = match args.cache.cache_capacity {
-        None => Arc::new(DefaultMaterialsManager::from_arc(keyring)),
+        None => Arc::new(DefaultMaterialsManager::new(keyring)),
         Some(capacity) => {
             let mut builder = CachingMaterialsManager::builder(
-                DefaultMaterialsManager::from_arc(keyring),
+                DefaultMaterialsManager::new(keyring),
                 LocalCache::new(capacity),
                 Duration::from_secs(args.cache.cache_max_age),
             );
@@ -60,7 +60,7 @@ async fn encrypt(args: EncryptArgs) -> Result<()> {
             Arc::new(builder.build()?)
         }
     };
-    let mut builder = keys::configure(Client::builder_from_arc(manager), &args.keys)?
+    let mut builder = keys::configure(Client::builder(manager), &args.keys)?
         .frame_length(FrameLength::new(args.frame_length)?);
     if let Some(suite) = &args.suite {
         builder = builder.suite(keys::suite(suite)?);
@@ -124,7 +124,7 @@ fn overwrite(io: &crate::args::Io) -> Overwrite {
 async fn decrypt(args: DecryptArgs) -> Result<()> {
     let keyring = keys::keyring(&args.keys).await?;
     let client = keys::configure(
-        Client::builder(DefaultMaterialsManager::from_arc(keyring)),
+        Client::builder(DefaultMaterialsManager::new(keyring)),
         &args.keys,
     )?
     .build();

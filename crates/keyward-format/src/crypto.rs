@@ -4,7 +4,7 @@
 //! and the system random generator; HKDF comes from RustCrypto's `hkdf` over `sha2`. Nothing outside this module names the backend, so a
 //! second backend would be one more implementation of these few functions.
 
-use aws_lc_rs::{aead, digest, rand, signature};
+use aws_lc_rs::{aead, digest, signature};
 use subtle::ConstantTimeEq;
 
 use crate::error::{Error, Result};
@@ -99,13 +99,6 @@ impl AeadKey {
 /// An AEAD tag did not verify.
 #[derive(Debug)]
 pub(crate) struct AuthenticationFailed;
-
-/// Fills a fresh array from the system random generator.
-pub(crate) fn random_array<const N: usize>() -> Result<[u8; N]> {
-    let mut out = [0u8; N];
-    rand::fill(&mut out).map_err(|_| Error::Crypto)?;
-    Ok(out)
-}
 
 /// Constant-time equality of two byte strings.
 pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

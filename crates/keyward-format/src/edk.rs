@@ -63,11 +63,25 @@ impl EncryptedDataKey {
         6 + self.provider_id.len() + self.provider_info.len() + self.ciphertext.len()
     }
 
+    /// The entry as the header serializes it: provider id, provider info and ciphertext, each
+    /// after its `u16` length (the form cache identifiers hash).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.serialized_len());
+        for part in [
+            self.provider_id.as_bytes(),
+            &self.provider_info,
+            &self.ciphertext,
+        ] {
+            // `new` bounds every part by `u16::MAX`.
+            let len = u16::try_from(part.len()).unwrap_or(u16::MAX);
+            out.extend_from_slice(&len.to_be_bytes());
+            out.extend_from_slice(part);
+        }
+        out
+    }
+
     /// Appends the header serialization: three `u16`-prefixed parts.
-    ///
-    /// # Errors
-    /// Never for an entry built by [`EncryptedDataKey::new`]; the check is kept for safety.
-    pub fn write(&self, out: &mut Vec<u8>) -> Result<()> {
+    pub(crate) fn write(&self, out: &mut Vec<u8>) -> Result<()> {
         put_u16_prefixed(out, "provider id", self.provider_id.as_bytes())?;
         put_u16_prefixed(out, "provider info", &self.provider_info)?;
         put_u16_prefixed(out, "encrypted data key", &self.ciphertext)

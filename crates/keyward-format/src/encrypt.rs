@@ -6,7 +6,7 @@ use core::fmt;
 use std::sync::Arc;
 
 use crate::context::EncryptionContext;
-use crate::crypto::{IV_LEN, MessageHash, TAG_LEN, random_array};
+use crate::crypto::{IV_LEN, MessageHash, TAG_LEN};
 use crate::edk::EncryptedDataKey;
 use crate::error::{Error, Result};
 use crate::frame::{BodyAad, BodyPart, FINAL_FRAME_MARKER, FrameLength, frame_iv};
@@ -125,7 +125,7 @@ impl Encryptor {
                     actual: id.len(),
                 });
             }
-            None => message_id = random_array()?,
+            None => message_id = crate::random::array()?,
         }
         let message_id_bytes = message_id.get(..id_len).ok_or(Error::Crypto)?;
         let key = kdf::derive(

@@ -18,6 +18,9 @@ mod suite;
 
 #[doc(hidden)]
 pub mod fuzzing;
+// Shared by the keyward crates; not part of the API.
+#[doc(hidden)]
+pub mod random;
 
 pub use crate::context::EncryptionContext;
 pub use crate::decrypt::{DecryptOptions, Decryptor, Progress};

@@ -61,30 +61,17 @@ pub(crate) fn version_bytes(version: &str) -> Result<[u8; 16]> {
 
 /// The canonical lowercase UUID string of 16 bytes.
 pub(crate) fn version_string(bytes: &[u8; 16]) -> String {
-    let mut out = String::with_capacity(36);
-    for (i, byte) in bytes.iter().enumerate() {
-        if matches!(i, 4 | 6 | 8 | 10) {
-            out.push('-');
-        }
-        out.push_str(&format!("{byte:02x}"));
-    }
-    out
+    keyward_format::random::uuid_string(bytes)
 }
 
 /// A fresh random version 4 UUID string.
 pub(crate) fn random_uuid() -> Result<String> {
-    let mut bytes = [0u8; 16];
-    aws_lc_rs::rand::fill(&mut bytes).map_err(|_| Error::Crypto)?;
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    Ok(version_string(&bytes))
+    keyward_format::random::uuid_v4().map_err(|_| Error::Crypto)
 }
 
 /// Random bytes from the system generator.
 pub(crate) fn random<const N: usize>() -> Result<[u8; N]> {
-    let mut bytes = [0u8; N];
-    aws_lc_rs::rand::fill(&mut bytes).map_err(|_| Error::Crypto)?;
-    Ok(bytes)
+    keyward_format::random::array().map_err(|_| Error::Crypto)
 }
 
 #[cfg(test)]

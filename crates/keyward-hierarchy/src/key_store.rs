@@ -11,11 +11,13 @@ use keyward_materials::{BranchKey, BranchKeyMaterials};
 
 use crate::error::Result;
 
-/// Stores branch keys: versions, the active version of each branch key, and beacon keys.
+/// Where the hierarchical keyring reads branch keys: the active version of a branch key
+/// (encrypt) and any version of it (decrypt). Administration (creating and rotating keys,
+/// beacon keys) is [`KeyStoreAdmin`].
 ///
 /// [`crate::DynamoDbKeyStore`] is the production store (DynamoDB items wrapped by AWS KMS,
-/// byte-compatible with the official SDKs). [`crate::MemoryKeyStore`] and
-/// [`crate::StaticKeyStore`] are for tests and demonstrations only.
+/// byte-compatible with the official SDKs). The `testing` feature adds in-memory and static
+/// stores for tests and demonstrations.
 #[async_trait]
 pub trait KeyStore: Send + Sync + fmt::Debug {
     /// The store's identity and configuration (`GetKeyStoreInfo`).
@@ -36,7 +38,13 @@ pub trait KeyStore: Send + Sync + fmt::Debug {
         branch_key_id: &str,
         version: &str,
     ) -> Result<BranchKeyMaterials>;
+}
 
+/// A key store's administration: creating and rotating branch keys, and beacon keys. Apart
+/// from [`KeyStore`] so that a process that only encrypts and decrypts can be given a store
+/// that cannot change keys (and credentials to match).
+#[async_trait]
+pub trait KeyStoreAdmin: KeyStore {
     /// The beacon key of a branch key (for searchable encryption).
     ///
     /// # Errors
@@ -83,7 +91,10 @@ impl<S: KeyStore + ?Sized> KeyStore for Arc<S> {
             .get_branch_key_version(branch_key_id, version)
             .await
     }
+}
 
+#[async_trait]
+impl<S: KeyStoreAdmin + ?Sized> KeyStoreAdmin for Arc<S> {
     async fn get_beacon_key(&self, branch_key_id: &str) -> Result<BeaconKeyMaterials> {
         (**self).get_beacon_key(branch_key_id).await
     }

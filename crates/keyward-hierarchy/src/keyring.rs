@@ -10,7 +10,9 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
-use keyward_cache::{CacheFiller, CacheId, CacheType, Clock, Entry, FillPolicy, Usage};
+use keyward_cache::{
+    CacheFiller, CacheId, Entry, FillPolicy, MaterialsCache, StormTrackingCache, Usage,
+};
 use keyward_format::{EncryptedDataKey, EncryptionContext};
 use keyward_materials::{
     BranchKeyMaterials, DataKey, DecryptionMaterials, EncryptionMaterials, Keyring, Materials,
@@ -28,8 +30,8 @@ use crate::supplier::BranchKeyIdSupplier;
 /// mode, fresh salt) from a branch key, which comes from a [`KeyStore`] through a cache that
 /// keeps it for the configured TTL. Messages are byte-compatible with the official SDKs.
 ///
-/// Build it with [`HierarchicalKeyring::builder`]: a key store, the TTL, and either one
-/// branch key id or a [`BranchKeyIdSupplier`] (multitenancy). Cheap to clone.
+/// Build it with [`HierarchicalKeyring::builder`]: a key store, which branch key (one id, or a
+/// [`BranchKeyIdSupplier`] per message for multitenancy), and the TTL. Cheap to clone.
 #[derive(Clone)]
 pub struct HierarchicalKeyring {
     inner: Arc<Inner>,
@@ -37,50 +39,95 @@ pub struct HierarchicalKeyring {
 
 struct Inner {
     key_store: Arc<dyn KeyStore>,
-    branch_key: BranchKeySource,
+    branch_key: BranchKeySelector,
     ttl: Duration,
     filler: CacheFiller,
     partition: Vec<u8>,
     logical_name: String,
 }
 
-enum BranchKeySource {
+/// Which branch key protects a message: one fixed id, or a supplier that names it from the
+/// message's encryption context (one branch key per tenant). A `&str` or `String` converts to
+/// a fixed id.
+#[derive(Clone)]
+#[non_exhaustive]
+pub enum BranchKeySelector {
+    /// Every message uses this branch key.
     Fixed(String),
+    /// Each message's branch key comes from its encryption context.
     Supplier(Arc<dyn BranchKeyIdSupplier>),
+}
+
+impl BranchKeySelector {
+    /// A selector that asks `supplier`.
+    pub fn supplier(supplier: impl BranchKeyIdSupplier + 'static) -> Self {
+        Self::Supplier(Arc::new(supplier))
+    }
+}
+
+impl From<&str> for BranchKeySelector {
+    fn from(id: &str) -> Self {
+        Self::Fixed(id.to_owned())
+    }
+}
+
+impl From<String> for BranchKeySelector {
+    fn from(id: String) -> Self {
+        Self::Fixed(id)
+    }
+}
+
+impl From<&String> for BranchKeySelector {
+    fn from(id: &String) -> Self {
+        Self::Fixed(id.clone())
+    }
+}
+
+impl<S: BranchKeyIdSupplier + 'static> From<S> for BranchKeySelector {
+    fn from(supplier: S) -> Self {
+        Self::supplier(supplier)
+    }
+}
+
+impl fmt::Debug for BranchKeySelector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Fixed(id) => f.debug_tuple("Fixed").field(id).finish(),
+            Self::Supplier(supplier) => f.debug_tuple("Supplier").field(supplier).finish(),
+        }
+    }
 }
 
 /// Builds a [`HierarchicalKeyring`].
 #[must_use]
 pub struct HierarchicalKeyringBuilder {
     key_store: Arc<dyn KeyStore>,
+    branch_key: BranchKeySelector,
     ttl: Duration,
-    branch_key_id: Option<String>,
-    supplier: Option<Arc<dyn BranchKeyIdSupplier>>,
-    cache: Option<CacheType>,
+    cache: Option<Arc<dyn MaterialsCache>>,
     partition_id: Option<String>,
-    clock: Option<Arc<dyn Clock>>,
 }
 
 impl HierarchicalKeyring {
-    /// Starts a keyring over `key_store`, keeping each branch key for `ttl` after it was
+    /// Starts a keyring over `key_store`, with the branch key of every message (an id, or a
+    /// [`BranchKeySelector::supplier`]), keeping each branch key for `ttl` after it was
     /// fetched.
     pub fn builder(
         key_store: impl KeyStore + 'static,
+        branch_key: impl Into<BranchKeySelector>,
         ttl: Duration,
     ) -> HierarchicalKeyringBuilder {
         HierarchicalKeyringBuilder {
             key_store: Arc::new(key_store),
+            branch_key: branch_key.into(),
             ttl,
-            branch_key_id: None,
-            supplier: None,
             cache: None,
             partition_id: None,
-            clock: None,
         }
     }
 
     /// The cache holding the branch keys.
-    pub fn cache(&self) -> &Arc<dyn keyward_cache::MaterialsCache> {
+    pub fn cache(&self) -> &Arc<dyn MaterialsCache> {
         self.inner.filler.cache()
     }
 
@@ -91,8 +138,8 @@ impl HierarchicalKeyring {
 
     async fn branch_key_id(&self, context: &EncryptionContext) -> Result<String> {
         match &self.inner.branch_key {
-            BranchKeySource::Fixed(id) => Ok(id.clone()),
-            BranchKeySource::Supplier(supplier) => supplier
+            BranchKeySelector::Fixed(id) => Ok(id.clone()),
+            BranchKeySelector::Supplier(supplier) => supplier
                 .branch_key_id(context)
                 .await
                 .map_err(Error::Supplier),
@@ -318,13 +365,9 @@ impl Keyring for HierarchicalKeyring {
 
 impl fmt::Debug for HierarchicalKeyring {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let source = match &self.inner.branch_key {
-            BranchKeySource::Fixed(id) => format!("fixed({id})"),
-            BranchKeySource::Supplier(supplier) => format!("{supplier:?}"),
-        };
         f.debug_struct("HierarchicalKeyring")
             .field("key_store", &self.inner.key_store)
-            .field("branch_key_id", &source)
+            .field("branch_key", &self.inner.branch_key)
             .field("ttl", &self.inner.ttl)
             .field("cache", self.inner.filler.cache())
             .finish_non_exhaustive()
@@ -332,22 +375,11 @@ impl fmt::Debug for HierarchicalKeyring {
 }
 
 impl HierarchicalKeyringBuilder {
-    /// Protects every message with this branch key.
-    pub fn branch_key_id(mut self, branch_key_id: impl Into<String>) -> Self {
-        self.branch_key_id = Some(branch_key_id.into());
-        self
-    }
-
-    /// Chooses the branch key per message from its encryption context.
-    pub fn branch_key_id_supplier(mut self, supplier: impl BranchKeyIdSupplier + 'static) -> Self {
-        self.supplier = Some(Arc::new(supplier));
-        self
-    }
-
-    /// The branch-key cache (default: a storm-tracking cache of 1,000 entries). A
-    /// `CacheType::Shared` cache may be shared with other keyrings and managers.
-    pub fn cache(mut self, cache: CacheType) -> Self {
-        self.cache = Some(cache);
+    /// The branch-key cache: any cache, shared with other keyrings and caching managers by
+    /// passing a clone of its handle. Default: a storm-tracking cache of 1,000 entries with the
+    /// official settings, of this keyring's own.
+    pub fn cache(mut self, cache: impl MaterialsCache + 'static) -> Self {
+        self.cache = Some(Arc::new(cache));
         self
     }
 
@@ -358,46 +390,25 @@ impl HierarchicalKeyringBuilder {
         self
     }
 
-    /// The clock of the keyring's own cache (tests use a manual one).
-    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = Some(clock);
-        self
-    }
-
     /// Builds the keyring.
     ///
     /// # Errors
-    /// [`Error::InvalidConfiguration`] without exactly one of a branch key id and a
-    /// supplier, for a zero TTL, or when the TTL is not longer than a storm-tracking cache's
-    /// grace period (checked for every cache that refreshes early, a shared one included:
-    /// the official SDKs check the default and an explicit storm-tracking cache); the cache's
-    /// own setting errors.
+    /// [`Error::InvalidConfiguration`] for an empty branch key id, a zero TTL, or a TTL not
+    /// longer than the grace period of a cache that refreshes early (checked for every such
+    /// cache, a shared one included: the official SDKs check their default and an explicit
+    /// storm-tracking cache).
     pub fn build(self) -> Result<HierarchicalKeyring> {
-        let branch_key = match (self.branch_key_id, self.supplier) {
-            (Some(id), None) if !id.is_empty() => BranchKeySource::Fixed(id),
-            (None, Some(supplier)) => BranchKeySource::Supplier(supplier),
-            (Some(_), None) => {
-                return Err(Error::InvalidConfiguration("the branch key id is empty"));
-            }
-            _ => {
-                return Err(Error::InvalidConfiguration(
-                    "give exactly one of a branch key id and a branch key id supplier",
-                ));
-            }
-        };
+        if matches!(&self.branch_key, BranchKeySelector::Fixed(id) if id.is_empty()) {
+            return Err(Error::InvalidConfiguration("the branch key id is empty"));
+        }
         if self.ttl.is_zero() {
             return Err(Error::InvalidConfiguration(
                 "the cache TTL must be positive",
             ));
         }
-        let cache = self.cache.unwrap_or(CacheType::Default {
-            entry_capacity: DEFAULT_CAPACITY,
-        });
-        let cache = match self.clock {
-            Some(clock) => cache.build_with_clock(clock)?,
-            None => cache.build()?,
-        };
-        // Checked for every cache that refreshes early, a shared one included.
+        let cache = self
+            .cache
+            .unwrap_or_else(|| Arc::new(StormTrackingCache::new(DEFAULT_CAPACITY)));
         if let FillPolicy::Coordinated { grace_period, .. } = cache.fill_policy()
             && self.ttl <= grace_period
         {
@@ -413,7 +424,7 @@ impl HierarchicalKeyringBuilder {
         Ok(HierarchicalKeyring {
             inner: Arc::new(Inner {
                 key_store: self.key_store,
-                branch_key,
+                branch_key: self.branch_key,
                 ttl: self.ttl,
                 filler: CacheFiller::new(cache),
                 partition,
@@ -428,7 +439,7 @@ impl fmt::Debug for HierarchicalKeyringBuilder {
         f.debug_struct("HierarchicalKeyringBuilder")
             .field("key_store", &self.key_store)
             .field("ttl", &self.ttl)
-            .field("branch_key_id", &self.branch_key_id)
+            .field("branch_key", &self.branch_key)
             .field("cache", &self.cache)
             .finish_non_exhaustive()
     }

@@ -8,16 +8,22 @@ pub mod fuzzing;
 mod kdf;
 mod key_store;
 mod keyring;
+#[cfg(feature = "testing")]
 mod memory;
+#[cfg(feature = "testing")]
 mod static_store;
 mod supplier;
 
 pub use crate::dynamodb::{DynamoDbKeyStore, DynamoDbKeyStoreBuilder};
 pub use crate::error::{Error, Result};
 pub use crate::kdf::PROVIDER_ID;
-pub use crate::key_store::{BeaconKeyMaterials, KeyStore, KeyStoreInfo, KmsConfiguration};
-pub use crate::keyring::{HierarchicalKeyring, HierarchicalKeyringBuilder};
+pub use crate::key_store::{
+    BeaconKeyMaterials, KeyStore, KeyStoreAdmin, KeyStoreInfo, KmsConfiguration,
+};
+pub use crate::keyring::{BranchKeySelector, HierarchicalKeyring, HierarchicalKeyringBuilder};
+#[cfg(feature = "testing")]
 pub use crate::memory::MemoryKeyStore;
+#[cfg(feature = "testing")]
 pub use crate::static_store::StaticKeyStore;
 pub use crate::supplier::{BranchKeyIdSupplier, ContextKeySupplier, UnknownTenant};
 pub use aws_sdk_dynamodb;

@@ -12,7 +12,7 @@ use keyward_materials::{BranchKey, BranchKeyMaterials};
 
 use crate::error::{Error, Result};
 use crate::kdf::{random, random_uuid};
-use crate::key_store::{BeaconKeyMaterials, KeyStore, KeyStoreInfo};
+use crate::key_store::{BeaconKeyMaterials, KeyStore, KeyStoreAdmin, KeyStoreInfo};
 
 /// Branch keys in memory, with the semantics of the DynamoDB store (create, version, read
 /// active, read a version, read the beacon key) and counters of the reads it served.
@@ -123,7 +123,10 @@ impl KeyStore for MemoryKeyStore {
             record.encryption_context.clone(),
         ))
     }
+}
 
+#[async_trait]
+impl KeyStoreAdmin for MemoryKeyStore {
     async fn get_beacon_key(&self, branch_key_id: &str) -> Result<BeaconKeyMaterials> {
         let keys = self.keys();
         let record = keys

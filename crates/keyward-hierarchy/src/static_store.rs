@@ -12,7 +12,7 @@ use keyward_materials::{BranchKey, BranchKeyMaterials};
 
 use crate::error::{Error, Result};
 use crate::kdf::version_bytes;
-use crate::key_store::{BeaconKeyMaterials, KeyStore, KeyStoreInfo};
+use crate::key_store::{BeaconKeyMaterials, KeyStore, KeyStoreAdmin, KeyStoreInfo};
 
 /// Answers every branch key id with one fixed branch key version and beacon key, with an
 /// empty custom context; cannot create or version keys. Its logical name is
@@ -82,7 +82,10 @@ impl KeyStore for StaticKeyStore {
         }
         Ok(self.materials(branch_key_id))
     }
+}
 
+#[async_trait]
+impl KeyStoreAdmin for StaticKeyStore {
     async fn get_beacon_key(&self, branch_key_id: &str) -> Result<BeaconKeyMaterials> {
         Ok(BeaconKeyMaterials::new(
             branch_key_id,

@@ -9,10 +9,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use keyward_cache::{CacheType, ManualClock, StormSettings};
+use keyward_cache::{
+    LocalCache, ManualClock, MaterialsCache, NullCache, StormSettings, StormTrackingCache,
+};
 use keyward_format::{AlgorithmSuite, EncryptedDataKey, EncryptionContext};
 use keyward_hierarchy::{
-    BeaconKeyMaterials, ContextKeySupplier, Error, HierarchicalKeyring, KeyStore, KeyStoreInfo,
+    ContextKeySupplier, Error, HierarchicalKeyring, KeyStore, KeyStoreAdmin, KeyStoreInfo,
     MemoryKeyStore, StaticKeyStore,
 };
 use keyward_materials::testing::{Expectations, check_keyring};
@@ -64,6 +66,14 @@ fn hierarchy_error(error: &keyward_materials::Error) -> &Error {
     }
 }
 
+/// The default branch-key cache, on a manual clock.
+fn storm_cache(clock: &Arc<ManualClock>) -> StormTrackingCache {
+    StormTrackingCache::builder(StormSettings::new(1000))
+        .clock(clock.clone())
+        .build()
+        .unwrap()
+}
+
 async fn store_with_key() -> (MemoryKeyStore, String) {
     let store = MemoryKeyStore::new("tests");
     let id = store
@@ -76,8 +86,7 @@ async fn store_with_key() -> (MemoryKeyStore, String) {
 #[tokio::test]
 async fn wraps_with_the_documented_layout_and_unwraps() {
     let (store, id) = store_with_key().await;
-    let keyring = HierarchicalKeyring::builder(store.clone(), TTL)
-        .branch_key_id(&id)
+    let keyring = HierarchicalKeyring::builder(store.clone(), &id, TTL)
         .build()
         .unwrap();
     let materials = encrypt(&keyring, &context("a")).await;
@@ -135,8 +144,7 @@ async fn wraps_with_the_documented_layout_and_unwraps() {
 #[tokio::test]
 async fn keeps_the_keyring_contract() {
     let (store, id) = store_with_key().await;
-    let keyring = HierarchicalKeyring::builder(store, TTL)
-        .branch_key_id(&id)
+    let keyring = HierarchicalKeyring::builder(store, &id, TTL)
         .build()
         .unwrap();
     check_keyring(&keyring, Expectations::new()).await.unwrap();
@@ -145,8 +153,7 @@ async fn keeps_the_keyring_contract() {
 #[tokio::test]
 async fn one_branch_key_fetch_serves_every_message_within_the_ttl() {
     let (store, id) = store_with_key().await;
-    let keyring = HierarchicalKeyring::builder(store.clone(), TTL)
-        .branch_key_id(&id)
+    let keyring = HierarchicalKeyring::builder(store.clone(), &id, TTL)
         .build()
         .unwrap();
     let mut edks = Vec::new();
@@ -167,8 +174,7 @@ async fn one_branch_key_fetch_serves_every_message_within_the_ttl() {
 
     // A second keyring over the same store has its own cache (random partition) and
     // decrypts everything.
-    let other = HierarchicalKeyring::builder(store.clone(), TTL)
-        .branch_key_id(&id)
+    let other = HierarchicalKeyring::builder(store.clone(), &id, TTL)
         .build()
         .unwrap();
     for edk in &edks {
@@ -181,9 +187,8 @@ async fn one_branch_key_fetch_serves_every_message_within_the_ttl() {
 async fn rotation_takes_effect_after_the_ttl_and_old_messages_still_decrypt() {
     let (store, id) = store_with_key().await;
     let clock = Arc::new(ManualClock::new());
-    let keyring = HierarchicalKeyring::builder(store.clone(), TTL)
-        .branch_key_id(&id)
-        .clock(clock.clone())
+    let keyring = HierarchicalKeyring::builder(store.clone(), &id, TTL)
+        .cache(storm_cache(&clock))
         .build()
         .unwrap();
     let version_of = |materials: &EncryptionMaterials| {
@@ -221,8 +226,7 @@ async fn tenants_chosen_by_a_supplier_are_isolated() {
         .await
         .unwrap();
     let supplier = ContextKeySupplier::new("tenant", [("a", a.as_str()), ("b", b.as_str())]);
-    let keyring = HierarchicalKeyring::builder(store.clone(), TTL)
-        .branch_key_id_supplier(supplier)
+    let keyring = HierarchicalKeyring::builder(store.clone(), supplier, TTL)
         .build()
         .unwrap();
     let for_a = encrypt(&keyring, &context("a")).await;
@@ -231,8 +235,7 @@ async fn tenants_chosen_by_a_supplier_are_isolated() {
     assert_eq!(for_b.encrypted_data_keys()[0].provider_info(), b.as_bytes());
 
     // A keyring configured for tenant A cannot decrypt tenant B's data.
-    let only_a = HierarchicalKeyring::builder(store.clone(), TTL)
-        .branch_key_id(&a)
+    let only_a = HierarchicalKeyring::builder(store.clone(), &a, TTL)
         .build()
         .unwrap();
     decrypt(&only_a, &context("a"), for_a.encrypted_data_keys())
@@ -313,20 +316,6 @@ impl KeyStore for Flaky {
         self.check()?;
         self.inner.get_branch_key_version(id, version).await
     }
-    async fn get_beacon_key(&self, id: &str) -> keyward_hierarchy::Result<BeaconKeyMaterials> {
-        self.check()?;
-        self.inner.get_beacon_key(id).await
-    }
-    async fn create_key(
-        &self,
-        id: Option<&str>,
-        context: &EncryptionContext,
-    ) -> keyward_hierarchy::Result<String> {
-        self.inner.create_key(id, context).await
-    }
-    async fn version_key(&self, id: &str) -> keyward_hierarchy::Result<()> {
-        self.inner.version_key(id).await
-    }
 }
 
 #[tokio::test]
@@ -337,9 +326,8 @@ async fn a_failing_store_gives_typed_errors_cached_keys_serve_until_the_ttl_and_
         down: Arc::new(AtomicBool::new(false)),
     };
     let clock = Arc::new(ManualClock::new());
-    let keyring = HierarchicalKeyring::builder(store.clone(), TTL)
-        .branch_key_id(&id)
-        .clock(clock.clone())
+    let keyring = HierarchicalKeyring::builder(store.clone(), &id, TTL)
+        .cache(storm_cache(&clock))
         .build()
         .unwrap();
     let first = encrypt(&keyring, &context("a")).await;
@@ -378,9 +366,8 @@ async fn a_failing_store_gives_typed_errors_cached_keys_serve_until_the_ttl_and_
 async fn concurrent_encrypts_in_the_grace_period_refresh_once_per_interval() {
     let (store, id) = store_with_key().await;
     let clock = Arc::new(ManualClock::new());
-    let keyring = HierarchicalKeyring::builder(store.clone(), Duration::from_secs(60))
-        .branch_key_id(&id)
-        .clock(clock.clone())
+    let keyring = HierarchicalKeyring::builder(store.clone(), &id, Duration::from_secs(60))
+        .cache(storm_cache(&clock))
         .build()
         .unwrap();
     encrypt(&keyring, &context("a")).await;
@@ -453,35 +440,38 @@ async fn construction_rules() {
     let build =
         |builder: keyward_hierarchy::HierarchicalKeyringBuilder| builder.build().map(|_| ());
     assert!(
-        build(HierarchicalKeyring::builder(store.clone(), TTL)).is_err(),
-        "no id, no supplier"
+        build(HierarchicalKeyring::builder(
+            store.clone(),
+            &id,
+            Duration::ZERO
+        ))
+        .is_err()
     );
+    assert!(build(HierarchicalKeyring::builder(store.clone(), "", TTL)).is_err());
     assert!(
-        build(
-            HierarchicalKeyring::builder(store.clone(), TTL)
-                .branch_key_id(&id)
-                .branch_key_id_supplier(ContextKeySupplier::new("tenant", [("a", "b")]))
-        )
-        .is_err(),
-        "both"
+        build(HierarchicalKeyring::builder(
+            store.clone(),
+            String::new(),
+            TTL
+        ))
+        .is_err()
     );
-    assert!(
-        build(HierarchicalKeyring::builder(store.clone(), Duration::ZERO).branch_key_id(&id))
-            .is_err()
-    );
-    assert!(build(HierarchicalKeyring::builder(store.clone(), TTL).branch_key_id("")).is_err());
     // The TTL must exceed the grace period of every cache that refreshes early: the default
     // cache (10 s), an explicit storm-tracking cache, a shared one; not of other caches.
     assert!(
-        build(
-            HierarchicalKeyring::builder(store.clone(), Duration::from_secs(10)).branch_key_id(&id)
-        )
+        build(HierarchicalKeyring::builder(
+            store.clone(),
+            &id,
+            Duration::from_secs(10)
+        ))
         .is_err()
     );
     assert!(
-        build(
-            HierarchicalKeyring::builder(store.clone(), Duration::from_secs(11)).branch_key_id(&id)
-        )
+        build(HierarchicalKeyring::builder(
+            store.clone(),
+            &id,
+            Duration::from_secs(11)
+        ))
         .is_ok()
     );
     let storm = StormSettings::new(100)
@@ -489,49 +479,47 @@ async fn construction_rules() {
         .in_flight_ttl(Duration::from_secs(10));
     assert!(
         build(
-            HierarchicalKeyring::builder(store.clone(), Duration::from_secs(30))
-                .branch_key_id(&id)
-                .cache(CacheType::StormTracking(storm))
+            HierarchicalKeyring::builder(store.clone(), &id, Duration::from_secs(30))
+                .cache(StormTrackingCache::builder(storm).build().unwrap())
         )
         .is_err()
     );
-    for cache in [
-        CacheType::Default { entry_capacity: 10 },
-        CacheType::Shared(CacheType::Default { entry_capacity: 10 }.build().unwrap()),
-    ] {
-        assert!(
-            build(
-                HierarchicalKeyring::builder(store.clone(), Duration::from_secs(5))
-                    .branch_key_id(&id)
-                    .cache(cache)
-            )
-            .is_err()
-        );
-    }
-    for cache in [
-        CacheType::No,
-        CacheType::MultiThreaded {
-            entry_capacity: 10,
-            entry_pruning_tail_size: None,
-        },
-    ] {
-        assert!(
-            build(
-                HierarchicalKeyring::builder(store.clone(), Duration::from_secs(5))
-                    .branch_key_id(&id)
-                    .cache(cache)
-            )
-            .is_ok()
-        );
-    }
+    let shared: Arc<dyn MaterialsCache> = Arc::new(StormTrackingCache::new(10));
+    assert!(
+        build(
+            HierarchicalKeyring::builder(store.clone(), &id, Duration::from_secs(5))
+                .cache(StormTrackingCache::new(10))
+        )
+        .is_err()
+    );
+    assert!(
+        build(
+            HierarchicalKeyring::builder(store.clone(), &id, Duration::from_secs(5))
+                .cache(shared.clone())
+        )
+        .is_err()
+    );
+    assert!(
+        build(
+            HierarchicalKeyring::builder(store.clone(), &id, Duration::from_secs(5))
+                .cache(NullCache::new())
+        )
+        .is_ok()
+    );
+    assert!(
+        build(
+            HierarchicalKeyring::builder(store.clone(), &id, Duration::from_secs(5))
+                .cache(LocalCache::new(10))
+        )
+        .is_ok()
+    );
 }
 
 #[tokio::test]
 async fn no_cache_fetches_every_time_and_a_shared_cache_is_shared_by_partition() {
     let (store, id) = store_with_key().await;
-    let uncached = HierarchicalKeyring::builder(store.clone(), TTL)
-        .branch_key_id(&id)
-        .cache(CacheType::No)
+    let uncached = HierarchicalKeyring::builder(store.clone(), &id, TTL)
+        .cache(NullCache::new())
         .build()
         .unwrap();
     for _ in 0..5 {
@@ -539,11 +527,11 @@ async fn no_cache_fetches_every_time_and_a_shared_cache_is_shared_by_partition()
     }
     assert_eq!(store.active_reads(), 5);
 
-    let shared = CacheType::Default { entry_capacity: 10 }.build().unwrap();
+    // Sharing is cloning the handle.
+    let shared = StormTrackingCache::new(10);
     let keyring = |partition: &str| {
-        HierarchicalKeyring::builder(store.clone(), TTL)
-            .branch_key_id(&id)
-            .cache(CacheType::Shared(shared.clone()))
+        HierarchicalKeyring::builder(store.clone(), &id, TTL)
+            .cache(shared.clone())
             .partition_id(partition)
             .build()
             .unwrap()
@@ -563,8 +551,7 @@ async fn debug_output_holds_no_key_bytes() {
         BranchKey::new(vec![0xcd; 32]),
     )
     .unwrap();
-    let keyring = HierarchicalKeyring::builder(store, TTL)
-        .branch_key_id("id")
+    let keyring = HierarchicalKeyring::builder(store, "id", TTL)
         .build()
         .unwrap();
     encrypt(&keyring, &context("a")).await;
@@ -580,8 +567,7 @@ async fn debug_output_holds_no_key_bytes() {
 #[tokio::test]
 async fn a_missing_version_is_read_once_per_message() {
     let (store, id) = store_with_key().await;
-    let keyring = HierarchicalKeyring::builder(store.clone(), TTL)
-        .branch_key_id(&id)
+    let keyring = HierarchicalKeyring::builder(store.clone(), &id, TTL)
         .build()
         .unwrap();
     let context = context("a");
@@ -618,10 +604,9 @@ async fn a_missing_version_is_read_once_per_message() {
 #[tokio::test]
 async fn distinct_missing_versions_leave_no_fills_behind() {
     let (store, id) = store_with_key().await;
-    let storm = keyward_cache::StormTrackingCache::new(100);
-    let keyring = HierarchicalKeyring::builder(store.clone(), TTL)
-        .branch_key_id(&id)
-        .cache(CacheType::Shared(Arc::new(storm.clone())))
+    let storm = StormTrackingCache::new(100);
+    let keyring = HierarchicalKeyring::builder(store.clone(), &id, TTL)
+        .cache(storm.clone())
         .build()
         .unwrap();
     let context = context("a");

@@ -144,7 +144,7 @@ pub enum ResourceType {
 ///
 /// # Errors
 /// [`Error::InvalidKeyIdentifier`].
-pub fn validate_identifier(identifier: &str) -> Result<(), Error> {
+pub(crate) fn validate_identifier(identifier: &str) -> Result<(), Error> {
     if identifier.is_empty() {
         return Err(Error::InvalidKeyIdentifier {
             identifier: String::new(),
@@ -164,7 +164,7 @@ pub fn validate_identifier(identifier: &str) -> Result<(), Error> {
 
 /// Whether a key identifier names a multi-Region key: an ARN of an MRK, or a bare key id
 /// starting with `mrk-`. Aliases and ARNs that do not parse are not.
-pub fn is_multi_region_key(identifier: &str) -> bool {
+pub(crate) fn is_multi_region_key(identifier: &str) -> bool {
     if identifier.starts_with("arn:") {
         KmsArn::parse(identifier).is_ok_and(|arn| arn.is_multi_region_key())
     } else {

@@ -8,11 +8,13 @@ mod discovery;
 mod error;
 mod keyring;
 mod mrk;
-pub mod multi;
+mod multi;
 
-pub use crate::arn::{
-    KmsArn, ResourceType, is_multi_region_key, mrk_match_for_decrypt, validate_identifier,
-};
+/// Whether two identifiers name the same key or replicas of one multi-Region key: the key
+/// store's check of a stored KMS key against its configured multi-Region key.
+#[doc(hidden)]
+pub use crate::arn::mrk_match_for_decrypt;
+pub use crate::arn::{KmsArn, ResourceType};
 pub use crate::calls::PROVIDER_ID;
 pub use crate::counter::KmsCallCounter;
 pub use crate::discovery::{DiscoveryFilter, KmsDiscoveryKeyring};
@@ -21,5 +23,7 @@ pub use crate::error::classify as classify_sdk_error;
 pub use crate::error::{Error, KmsOperation};
 pub use crate::keyring::KmsKeyring;
 pub use crate::mrk::{KmsMrkDiscoveryKeyring, KmsMrkKeyring};
-pub use crate::multi::{ClientSupplier, RegionalClients};
+pub use crate::multi::{
+    ClientSupplier, KmsDiscoveryMultiKeyringBuilder, KmsMultiKeyringBuilder, RegionalClients,
+};
 pub use aws_sdk_kms;

@@ -7,8 +7,9 @@ use std::sync::Arc;
 use aws_sdk_kms::config::{BehaviorVersion, Credentials, Region};
 use keyward_format::{AlgorithmSuite, EncryptedDataKey, EncryptionContext};
 use keyward_kms::{
-    ClientSupplier, DiscoveryFilter, Error, KmsCallCounter, KmsDiscoveryKeyring, KmsKeyring,
-    KmsMrkDiscoveryKeyring, KmsMrkKeyring, RegionalClients, multi,
+    ClientSupplier, DiscoveryFilter, Error, KmsCallCounter, KmsDiscoveryKeyring,
+    KmsDiscoveryMultiKeyringBuilder, KmsKeyring, KmsMrkDiscoveryKeyring, KmsMrkKeyring,
+    KmsMultiKeyringBuilder, RegionalClients,
 };
 use keyward_materials::{DecryptionMaterials, EncryptionMaterials, Keyring};
 
@@ -230,27 +231,58 @@ async fn a_matching_key_is_tried_and_the_transport_error_is_typed() {
 fn multi_constructors_check_their_configuration() {
     let counter = KmsCallCounter::new();
     let supplier = RegionalClients::new(unreachable_config(Some("us-west-2"), &counter));
+    let keys = || KmsMultiKeyringBuilder::new(supplier.clone());
+    let regions = || KmsDiscoveryMultiKeyringBuilder::new(supplier.clone());
     assert!(matches!(
-        multi::strict_multi_keyring::<&str>(&supplier, None, &[], &[]),
+        keys().build(),
         Err(Error::InvalidConfiguration(_))
     ));
-    assert!(multi::strict_multi_keyring(&supplier, Some(KEY), &[MRK_WEST, MRK_EAST], &[]).is_ok());
+    assert!(
+        keys()
+            .generator(KEY)
+            .keys([MRK_WEST, MRK_EAST])
+            .build()
+            .is_ok()
+    );
     assert!(matches!(
-        multi::mrk_multi_keyring(&supplier, Some(KEY), &[MRK_WEST, MRK_EAST], &[]),
+        keys().generator(KEY).keys([MRK_WEST, MRK_EAST]).mrk_aware(true).build(),
         Err(Error::DuplicateMultiRegionKey { ref first, ref second })
             if first == MRK_WEST && second == MRK_EAST
     ));
-    assert!(multi::mrk_multi_keyring(&supplier, Some(MRK_WEST), &[KEY, KEY], &[]).is_ok());
+    assert!(
+        keys()
+            .generator(MRK_WEST)
+            .key(KEY)
+            .key(KEY)
+            .mrk_aware(true)
+            .build()
+            .is_ok()
+    );
     assert!(matches!(
-        multi::mrk_multi_keyring(&supplier, Some("mrk-1"), &["mrk-1"], &[]),
+        keys()
+            .generator("mrk-1")
+            .key("mrk-1")
+            .mrk_aware(true)
+            .build(),
         Err(Error::DuplicateMultiRegionKey { .. })
     ));
-    assert!(multi::strict_multi_keyring(&supplier, Some("bad:arn"), &[KEY], &[]).is_ok());
-    assert!(multi::strict_multi_keyring(&supplier, Some("arn:bad"), &[KEY], &[]).is_err());
-    assert!(multi::discovery_multi_keyring::<&str>(&supplier, &[], None, &[]).is_err());
-    assert!(multi::discovery_multi_keyring(&supplier, &[""], None, &[]).is_err());
+    assert!(keys().key(KEY).build().is_ok(), "keys without a generator");
+    assert!(keys().generator("bad:arn").key(KEY).build().is_ok());
+    assert!(matches!(
+        keys().generator("arn:bad").key(KEY).build(),
+        Err(Error::InvalidKeyIdentifier { .. })
+    ));
+    assert!(matches!(
+        regions().build(),
+        Err(Error::InvalidConfiguration(_))
+    ));
+    assert!(regions().region("").build().is_err());
     assert!(
-        multi::mrk_discovery_multi_keyring(&supplier, &["us-east-1", "eu-west-1"], None, &[])
+        regions()
+            .regions(["us-east-1", "eu-west-1"])
+            .mrk_aware(true)
+            .grant_tokens(["token"])
+            .build()
             .is_ok()
     );
 
@@ -272,7 +304,13 @@ fn multi_constructors_check_their_configuration() {
         no_default.client(None),
         Err(Error::NoClientForRegion { region: None, .. })
     ));
-    assert!(multi::strict_multi_keyring(&no_default, Some("alias/app"), &[KEY], &[]).is_err());
+    assert!(
+        KmsMultiKeyringBuilder::new(no_default)
+            .generator("alias/app")
+            .key(KEY)
+            .build()
+            .is_err()
+    );
     assert_eq!(counter.total(), 0);
 }
 

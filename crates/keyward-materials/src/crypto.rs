@@ -1,7 +1,7 @@
 //! The primitives the raw keyrings use: AES-GCM key wrapping, RSA encryption, random bytes.
 //! All from aws-lc-rs (constant-time RSA decryption; no `rsa` crate, see docs/dependencies.md).
 
-use aws_lc_rs::{aead, digest, hmac, rand, rsa};
+use aws_lc_rs::{aead, digest, hmac, rsa};
 use subtle::{Choice, ConditionallySelectable as _, ConstantTimeEq as _};
 use zeroize::Zeroizing;
 
@@ -11,15 +11,11 @@ pub(crate) const IV_LEN: usize = 12;
 pub(crate) const TAG_LEN: usize = 16;
 
 pub(crate) fn random_array<const N: usize>() -> Result<[u8; N]> {
-    let mut out = [0u8; N];
-    rand::fill(&mut out).map_err(|_| Error::Crypto)?;
-    Ok(out)
+    keyward_format::random::array().map_err(|_| Error::Crypto)
 }
 
 pub(crate) fn random_vec(len: usize) -> Result<Vec<u8>> {
-    let mut out = vec![0u8; len];
-    rand::fill(&mut out).map_err(|_| Error::Crypto)?;
-    Ok(out)
+    keyward_format::random::vec(len).map_err(|_| Error::Crypto)
 }
 
 fn aes_key(key: &[u8]) -> Result<aead::LessSafeKey> {

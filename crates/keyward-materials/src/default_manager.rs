@@ -27,11 +27,6 @@ impl DefaultMaterialsManager {
             keyring: Arc::new(keyring),
         }
     }
-
-    /// A manager over a shared keyring.
-    pub fn from_arc(keyring: Arc<dyn Keyring>) -> Self {
-        Self { keyring }
-    }
 }
 
 #[async_trait]

@@ -29,7 +29,7 @@ pub use crate::materials::{
     BranchKeyMaterials, DecryptionMaterials, DecryptionRequest, EncryptionMaterials,
     EncryptionRequest, Materials,
 };
-pub use crate::multi::MultiKeyring;
+pub use crate::multi::{MultiKeyring, MultiKeyringBuilder};
 pub use crate::raw_aes::RawAesKeyring;
 pub use crate::raw_rsa::{RawRsaKeyring, RawRsaKeyringBuilder};
 pub use crate::required_context::RequiredContextMaterialsManager;

@@ -19,35 +19,60 @@ pub struct MultiKeyring {
     children: Vec<Arc<dyn Keyring>>,
 }
 
+/// Builds a [`MultiKeyring`]: a generator, children, or both.
+#[derive(Debug, Default)]
+#[must_use]
+pub struct MultiKeyringBuilder {
+    generator: Option<Arc<dyn Keyring>>,
+    children: Vec<Arc<dyn Keyring>>,
+}
+
 impl MultiKeyring {
-    /// A multi-keyring. Without a generator, encrypting needs materials that already hold a
-    /// data key.
+    /// Starts a multi-keyring with no keyring.
+    pub fn builder() -> MultiKeyringBuilder {
+        MultiKeyringBuilder::default()
+    }
+}
+
+impl MultiKeyringBuilder {
+    /// The keyring that generates the data key (and wraps it first). Without one, encrypting
+    /// needs materials that already hold a data key.
+    pub fn generator(mut self, keyring: impl Keyring + 'static) -> Self {
+        self.generator = Some(Arc::new(keyring));
+        self
+    }
+
+    /// A keyring that wraps the data key too; on decrypt, tried after the generator and the
+    /// children added before it.
+    pub fn child(mut self, keyring: impl Keyring + 'static) -> Self {
+        self.children.push(Arc::new(keyring));
+        self
+    }
+
+    /// Several children, in order.
+    pub fn children<K: Keyring + 'static>(mut self, keyrings: impl IntoIterator<Item = K>) -> Self {
+        self.children.extend(
+            keyrings
+                .into_iter()
+                .map(|keyring| Arc::new(keyring) as Arc<dyn Keyring>),
+        );
+        self
+    }
+
+    /// Builds the multi-keyring.
     ///
     /// # Errors
     /// [`Error::InvalidConfiguration`] with neither a generator nor a child.
-    pub fn new(
-        generator: Option<Arc<dyn Keyring>>,
-        children: Vec<Arc<dyn Keyring>>,
-    ) -> Result<Self> {
-        if generator.is_none() && children.is_empty() {
+    pub fn build(self) -> Result<MultiKeyring> {
+        if self.generator.is_none() && self.children.is_empty() {
             return Err(Error::InvalidConfiguration(
                 "a multi-keyring needs a generator or a child",
             ));
         }
-        Ok(Self {
-            generator,
-            children,
+        Ok(MultiKeyring {
+            generator: self.generator,
+            children: self.children,
         })
-    }
-
-    /// A multi-keyring whose first keyring generates and the rest wrap.
-    ///
-    /// # Errors
-    /// [`Error::InvalidConfiguration`] for an empty list.
-    pub fn from_keyrings(keyrings: Vec<Arc<dyn Keyring>>) -> Result<Self> {
-        let mut keyrings = keyrings.into_iter();
-        let generator = keyrings.next();
-        Self::new(generator, keyrings.collect())
     }
 }
 

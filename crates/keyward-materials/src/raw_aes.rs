@@ -119,6 +119,16 @@ impl Keyring for RawAesKeyring {
             Some(core::future::ready(unwrapped))
         })
         .await
+        .map_err(|mut error| {
+            // Every EDK tried is this key's: its provider info is the key name followed by
+            // the IV's description, which says nothing to a reader.
+            if let Error::UnableToDecrypt { attempts } = &mut error {
+                for attempt in attempts {
+                    attempt.provider_info.clone_from(&self.name);
+                }
+            }
+            error
+        })
     }
 }
 

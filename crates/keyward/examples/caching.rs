@@ -7,18 +7,13 @@
 use std::time::Duration;
 
 use keyward::cache::{CachingMaterialsManager, LocalCache};
-use keyward::materials::{DataKey, RawAesKeyring, WrappingKey};
+use keyward::materials::{RawAesKeyring, WrappingKey};
 use keyward::{Client, EncryptionContext};
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+async fn main() -> Result<(), keyward::Error> {
     // With AWS KMS this would be a KMS keyring: each cache miss is one GenerateDataKey call.
-    let wrapping_key = DataKey::generate(32)?;
-    let keyring = RawAesKeyring::new(
-        "example",
-        "aes-key",
-        WrappingKey::from_slice(wrapping_key.expose_secret()),
-    )?;
+    let keyring = RawAesKeyring::new("example", "aes-key", WrappingKey::generate(32)?)?;
 
     let cache = LocalCache::new(10);
     let manager =

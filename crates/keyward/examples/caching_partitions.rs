@@ -3,26 +3,25 @@
 
 #![expect(clippy::print_stdout, reason = "an example shows what it did")]
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use keyward::cache::{CachingMaterialsManager, LocalCache};
 use keyward::format::Header;
-use keyward::materials::{DataKey, RawAesKeyring, WrappingKey};
+use keyward::materials::{RawAesKeyring, WrappingKey};
 use keyward::{Client, EncryptionContext};
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let wrapping_key = DataKey::generate(32)?;
-    let keyring = || {
-        RawAesKeyring::new(
-            "example",
-            "aes-key",
-            WrappingKey::from_slice(wrapping_key.expose_secret()),
-        )
-    };
+async fn main() -> Result<(), keyward::Error> {
+    // One keyring for both managers.
+    let keyring = Arc::new(RawAesKeyring::new(
+        "example",
+        "aes-key",
+        WrappingKey::generate(32)?,
+    )?);
     let shared_cache = LocalCache::new(100);
     let orders = CachingMaterialsManager::with_keyring(
-        keyring()?,
+        keyring.clone(),
         shared_cache.clone(),
         Duration::from_secs(300),
     )
@@ -30,7 +29,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     .max_messages(1000)
     .build()?;
     let invoices = CachingMaterialsManager::with_keyring(
-        keyring()?,
+        keyring.clone(),
         shared_cache.clone(),
         Duration::from_secs(300),
     )

@@ -3,18 +3,13 @@
 
 #![expect(clippy::print_stdout, reason = "an example shows what it did")]
 
-use keyward::materials::{DataKey, RawAesKeyring, WrappingKey};
+use keyward::materials::{RawAesKeyring, WrappingKey};
 use keyward::{Client, EncryptionContext};
 
 #[tokio::main]
 async fn main() -> Result<(), keyward::Error> {
     // In production the wrapping key comes from a key management system, not from here.
-    let wrapping_key = DataKey::generate(32)?;
-    let keyring = RawAesKeyring::new(
-        "my-key-namespace",
-        "my-aes-key",
-        WrappingKey::from_slice(wrapping_key.expose_secret()),
-    )?;
+    let keyring = RawAesKeyring::new("my-key-namespace", "my-aes-key", WrappingKey::generate(32)?)?;
     let client = Client::new(keyring);
 
     let context = EncryptionContext::from([("purpose", "example"), ("department", "finance")]);

@@ -7,52 +7,31 @@
 //! configuration instead (`aws_config::load_from_env().await`) and give your KMS key's ARN.
 
 #![expect(clippy::print_stdout, reason = "an example shows what it did")]
+#![expect(
+    clippy::expect_used,
+    reason = "the local services are the example's setup"
+)]
+
+#[path = "support/local_aws.rs"]
+mod local_aws;
 
 use std::time::Duration;
 
-use aws_sdk_kms::config::{BehaviorVersion, Credentials, Region};
-use keyward::hierarchy::{DynamoDbKeyStore, HierarchicalKeyring, KeyStore, KmsConfiguration};
+use keyward::hierarchy::{
+    DynamoDbKeyStore, HierarchicalKeyring, KeyStore as _, KeyStoreAdmin as _, KmsConfiguration,
+};
 use keyward::{Client, EncryptionContext};
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let endpoint = std::env::var("KEYWARD_MOTO_ENDPOINT")
-        .map_err(|_| "set KEYWARD_MOTO_ENDPOINT to a local moto server (cargo xtask moto)")?;
-    if !endpoint.starts_with("http://127.0.0.1:") {
-        return Err(
-            "this example creates a table and keys: it only talks to a local server".into(),
-        );
-    }
-    let credentials = Credentials::new("example", "example", None, None, "example");
-    let kms = aws_sdk_kms::Client::from_conf(
-        aws_sdk_kms::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-west-2"))
-            .endpoint_url(&endpoint)
-            .credentials_provider(credentials.clone())
-            .build(),
-    );
-    let ddb = aws_sdk_dynamodb::Client::from_conf(
-        aws_sdk_dynamodb::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-west-2"))
-            .endpoint_url(&endpoint)
-            .credentials_provider(credentials)
-            .build(),
-    );
-    let kms_key_arn = kms
-        .create_key()
-        .send()
-        .await?
-        .key_metadata()
-        .and_then(|metadata| metadata.arn())
-        .ok_or("no key ARN")?
-        .to_owned();
+async fn main() -> Result<(), keyward::Error> {
+    let endpoint = local_aws::endpoint();
+    let kms = aws_sdk_kms::Client::from_conf(local_aws::kms_config(&endpoint).build());
+    let kms_key_arn = local_aws::create_kms_key(&kms).await;
 
     // 1. The key store: one table, one logical name, one KMS key.
     let table = format!("branch-keys-{}", &kms_key_arn[kms_key_arn.len() - 8..]);
     let store = DynamoDbKeyStore::builder(
-        ddb,
+        local_aws::dynamodb(&endpoint),
         kms,
         &table,
         "example-key-store",
@@ -67,9 +46,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
 
     // 3. The keyring: branch keys are cached for 10 minutes, so KMS is called once per branch
     //    key and TTL, not per message.
-    let keyring = HierarchicalKeyring::builder(store.clone(), Duration::from_secs(600))
-        .branch_key_id(&branch_key_id)
-        .build()?;
+    let keyring =
+        HierarchicalKeyring::builder(store.clone(), &branch_key_id, Duration::from_secs(600))
+            .build()?;
     let client = Client::new(keyring);
     let context = EncryptionContext::from([("purpose", "hierarchy example")]);
     let ciphertext = client

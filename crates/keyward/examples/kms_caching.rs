@@ -6,39 +6,29 @@
 //! `aws_sdk_kms::Client::new(&aws_config::load_from_env().await)`, and use your key's ARN.
 
 #![expect(clippy::print_stdout, reason = "an example shows what it did")]
+#![expect(
+    clippy::expect_used,
+    reason = "the local services are the example's setup"
+)]
+
+#[path = "support/local_aws.rs"]
+mod local_aws;
 
 use std::time::Duration;
 
-use aws_sdk_kms::config::{BehaviorVersion, Credentials, Region};
 use keyward::cache::{CachingMaterialsManager, LocalCache};
-use keyward::kms::{DiscoveryFilter, KmsCallCounter, KmsDiscoveryKeyring, KmsKeyring};
+use keyward::kms::{DiscoveryFilter, KmsArn, KmsCallCounter, KmsDiscoveryKeyring, KmsKeyring};
 use keyward::{Client, EncryptionContext};
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let endpoint = std::env::var("KEYWARD_MOTO_ENDPOINT")
-        .map_err(|_| "set KEYWARD_MOTO_ENDPOINT to a local KMS (cargo xtask moto starts one)")?;
-    if !endpoint.starts_with("http://127.0.0.1:") {
-        return Err("this example creates a key: it only talks to a local KMS".into());
-    }
+async fn main() -> Result<(), keyward::Error> {
     // The counter is an SDK interceptor: every KMS call made through this client is counted.
     let calls = KmsCallCounter::new();
-    let config = aws_sdk_kms::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-west-2"))
-        .endpoint_url(endpoint)
-        .credentials_provider(Credentials::new(
-            "example", "example", None, None, "example",
-        ))
+    let config = local_aws::kms_config(&local_aws::endpoint())
         .interceptor(calls.clone())
         .build();
     let kms = aws_sdk_kms::Client::from_conf(config);
-    let key = kms.create_key().send().await?;
-    let key_arn = key
-        .key_metadata()
-        .and_then(|metadata| metadata.arn())
-        .ok_or("no key ARN")?
-        .to_owned();
+    let key_arn = local_aws::create_kms_key(&kms).await;
 
     let keyring = KmsKeyring::new(kms.clone(), &key_arn)?;
     let manager = CachingMaterialsManager::with_keyring(
@@ -63,9 +53,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     assert_eq!(calls.generate_data_key(), 10);
 
     // Any KMS key of this account, whichever the message names.
-    let account = key_arn.split(':').nth(4).ok_or("no account in the ARN")?;
+    let account = KmsArn::parse(&key_arn)?.account().to_owned();
     let discovery =
-        KmsDiscoveryKeyring::new(kms).with_filter(DiscoveryFilter::new("aws", [account])?);
+        KmsDiscoveryKeyring::new(kms).with_filter(DiscoveryFilter::new("aws", [&account])?);
     let reader = Client::new(discovery);
     let decrypted = reader
         .decrypt_with_context(&messages[999], &context)

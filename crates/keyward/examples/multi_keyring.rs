@@ -2,34 +2,38 @@
 //! it too. Either the AES key alone or the RSA private key alone then decrypts.
 
 #![expect(clippy::print_stdout, reason = "an example shows what it did")]
+#![expect(
+    clippy::expect_used,
+    reason = "generating the RSA stand-in is the example's setup"
+)]
 
 use std::sync::Arc;
 
 use aws_lc_rs::encoding::AsDer as _;
 use aws_lc_rs::rsa::{KeySize, PrivateDecryptingKey};
 use base64::Engine as _;
-use keyward::materials::{
-    DataKey, Keyring, MultiKeyring, RawAesKeyring, RawRsaKeyring, RsaPadding, WrappingKey,
-};
+use keyward::materials::{MultiKeyring, RawAesKeyring, RawRsaKeyring, RsaPadding, WrappingKey};
 use keyward::{Client, EncryptionContext};
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+async fn main() -> Result<(), keyward::Error> {
     // Stand-ins for keys that would come from files: `keyward generate-key` and an RSA PEM pair.
-    let aes_key = DataKey::generate(32)?;
-    let (private_pem, public_pem) = rsa_key_pair()?;
+    let (private_pem, public_pem) = rsa_key_pair();
 
-    let aes: Arc<dyn Keyring> = Arc::new(RawAesKeyring::new(
+    // One AES keyring, shared by the multi-keyring and the AES-only client.
+    let aes = Arc::new(RawAesKeyring::new(
         "example",
         "aes-key",
-        WrappingKey::from_slice(aes_key.expose_secret()),
+        WrappingKey::generate(32)?,
     )?);
-    let rsa_public: Arc<dyn Keyring> = Arc::new(
-        RawRsaKeyring::builder("example", "rsa-key", RsaPadding::OaepSha256)
-            .public_key_pem(&public_pem)
-            .build()?,
-    );
-    let encrypting = Client::new(MultiKeyring::new(Some(aes.clone()), vec![rsa_public])?);
+    let rsa_public = RawRsaKeyring::builder("example", "rsa-key", RsaPadding::OaepSha256)
+        .public_key_pem(&public_pem)
+        .build()?;
+    let multi = MultiKeyring::builder()
+        .generator(aes.clone())
+        .child(rsa_public)
+        .build()?;
+    let encrypting = Client::new(multi);
     let context = EncryptionContext::from([("purpose", "backup")]);
     let ciphertext = encrypting.encrypt(b"escrowed secret", &context).await?;
 
@@ -49,8 +53,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     Ok(())
 }
 
-fn rsa_key_pair() -> Result<(String, String), Box<dyn std::error::Error + Send + Sync>> {
-    let key = PrivateDecryptingKey::generate(KeySize::Rsa3072)?;
+/// A fresh RSA key pair as PKCS #8 and SPKI PEM.
+fn rsa_key_pair() -> (String, String) {
+    let key = PrivateDecryptingKey::generate(KeySize::Rsa3072).expect("RSA key generation");
     let pem = |label: &str, der: &[u8]| {
         let body = base64::engine::general_purpose::STANDARD.encode(der);
         let lines: Vec<&str> = body
@@ -63,8 +68,11 @@ fn rsa_key_pair() -> Result<(String, String), Box<dyn std::error::Error + Send +
             lines.join("\n")
         )
     };
-    Ok((
-        pem("PRIVATE KEY", key.as_der()?.as_ref()),
-        pem("PUBLIC KEY", key.public_key().as_der()?.as_ref()),
-    ))
+    (
+        pem("PRIVATE KEY", key.as_der().expect("PKCS #8").as_ref()),
+        pem(
+            "PUBLIC KEY",
+            key.public_key().as_der().expect("SPKI").as_ref(),
+        ),
+    )
 }

@@ -3,17 +3,12 @@
 
 #![expect(clippy::print_stdout, reason = "an example shows what it did")]
 
-use keyward::materials::{DataKey, RawAesKeyring, RequiredContextMaterialsManager, WrappingKey};
+use keyward::materials::{RawAesKeyring, RequiredContextMaterialsManager, WrappingKey};
 use keyward::{Client, EncryptionContext};
 
 #[tokio::main]
 async fn main() -> Result<(), keyward::Error> {
-    let wrapping_key = DataKey::generate(32)?;
-    let keyring = RawAesKeyring::new(
-        "example",
-        "aes-key",
-        WrappingKey::from_slice(wrapping_key.expose_secret()),
-    )?;
+    let keyring = RawAesKeyring::new("example", "aes-key", WrappingKey::generate(32)?)?;
     let manager = RequiredContextMaterialsManager::with_keyring(["tenant"], keyring);
     let client = Client::builder(manager).build();
 

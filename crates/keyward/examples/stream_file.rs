@@ -3,11 +3,11 @@
 
 #![expect(clippy::print_stdout, reason = "an example shows what it did")]
 
-use keyward::materials::{DataKey, RawAesKeyring, WrappingKey};
+use keyward::materials::{RawAesKeyring, WrappingKey};
 use keyward::{Client, EncryptionContext, StreamOptions};
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+async fn main() -> Result<(), keyward::Error> {
     let input = std::env::args()
         .nth(1)
         .unwrap_or_else(|| file!().to_owned());
@@ -15,12 +15,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let encrypted = dir.join("keyward-example.encrypted");
     let decrypted = dir.join("keyward-example.decrypted");
 
-    let wrapping_key = DataKey::generate(32)?;
-    let keyring = RawAesKeyring::new(
-        "example",
-        "file-key",
-        WrappingKey::from_slice(wrapping_key.expose_secret()),
-    )?;
+    let keyring = RawAesKeyring::new("example", "file-key", WrappingKey::generate(32)?)?;
     let client = Client::new(keyring);
     let context = EncryptionContext::from([("file", input.as_str())]);
 

@@ -57,21 +57,18 @@ pub struct ClientBuilder {
 }
 
 impl Client {
-    /// A client with the default settings over a default materials manager for `keyring`.
+    /// A client with the default settings over a default materials manager for `keyring`:
+    /// shorthand for `Client::builder(DefaultMaterialsManager::new(keyring)).build()`.
     pub fn new(keyring: impl Keyring + 'static) -> Self {
         Self::builder(DefaultMaterialsManager::new(keyring)).build()
     }
 
-    /// Starts a client over any materials manager (a caching or required-context manager, …).
+    /// Starts a client over any materials manager (default, caching, required-context, your
+    /// own, or an `Arc` of one shared with other clients).
     pub fn builder(manager: impl MaterialsManager + 'static) -> ClientBuilder {
-        Self::builder_from_arc(Arc::new(manager))
-    }
-
-    /// Starts a client over a shared materials manager.
-    pub fn builder_from_arc(manager: Arc<dyn MaterialsManager>) -> ClientBuilder {
         ClientBuilder {
             client: Self {
-                manager,
+                manager: Arc::new(manager),
                 commitment_policy: CommitmentPolicy::RequireEncryptRequireDecrypt,
                 frame_length: FrameLength::DEFAULT,
                 suite: None,

@@ -76,6 +76,20 @@ impl Error {
             Self::PlaintextLengthExceeded { .. } => ErrorKind::Configuration,
         }
     }
+
+    /// The error code an AWS service answered with (`DisabledException`,
+    /// `AccessDeniedException`, `ResourceNotFoundException`, …), from a KMS keyring, the key
+    /// store, or any decrypt attempt that called one: the first such code found.
+    pub fn service_error_code(&self) -> Option<&str> {
+        match self {
+            #[cfg(feature = "kms")]
+            Self::Kms(error) => error.kms_error_code(),
+            #[cfg(feature = "hierarchy")]
+            Self::Hierarchy(error) => error.service_error_code(),
+            Self::Materials(error) => materials_service_code(error),
+            _ => None,
+        }
+    }
 }
 
 impl From<keyward_materials::Error> for Error {
@@ -86,6 +100,29 @@ impl From<keyward_materials::Error> for Error {
             keyward_materials::Error::Format(error) => Self::Format(error),
             other => Self::Materials(other),
         }
+    }
+}
+
+/// The service error code in a materials error: a keyring's own error, or the attempts of an
+/// unable-to-decrypt.
+fn materials_service_code(error: &keyward_materials::Error) -> Option<&str> {
+    match error {
+        #[cfg_attr(not(feature = "kms"), expect(unused_variables, reason = "no service"))]
+        keyward_materials::Error::Keyring(keyring) => {
+            #[cfg(feature = "kms")]
+            if let Some(error) = keyring.downcast_ref::<keyward_kms::Error>() {
+                return error.kms_error_code();
+            }
+            #[cfg(feature = "hierarchy")]
+            if let Some(error) = keyring.downcast_ref::<keyward_hierarchy::Error>() {
+                return error.service_error_code();
+            }
+            None
+        }
+        keyward_materials::Error::UnableToDecrypt { attempts } => attempts
+            .iter()
+            .find_map(|attempt| materials_service_code(&attempt.error)),
+        _ => None,
     }
 }
 

@@ -9,6 +9,7 @@
 mod api {
     mod auto_traits;
     mod client;
+    mod errors;
     mod hostile;
     mod streams;
     mod support;

@@ -197,7 +197,7 @@ fn hits_prune_expired_entries_from_the_tail() {
 
 #[test]
 fn storm_settings_are_validated() {
-    use keyward_cache::{CacheType, StormSettings, StormTrackingCache};
+    use keyward_cache::{StormSettings, StormTrackingCache};
     let s = Duration::from_secs;
     for settings in [
         StormSettings::new(1).fan_out(0),
@@ -219,25 +219,4 @@ fn storm_settings_are_validated() {
             .build()
             .is_ok()
     );
-    assert!(CacheType::Default { entry_capacity: 0 }.build().is_err());
-    assert!(
-        CacheType::StormTracking(StormSettings::new(0))
-            .build()
-            .is_err()
-    );
-    for cache_type in [
-        CacheType::Default { entry_capacity: 5 },
-        CacheType::No,
-        CacheType::SingleThreaded {
-            entry_capacity: 5,
-            entry_pruning_tail_size: None,
-        },
-        CacheType::MultiThreaded {
-            entry_capacity: 5,
-            entry_pruning_tail_size: Some(0),
-        },
-        CacheType::StormTracking(StormSettings::new(5).grace_period(s(20))),
-    ] {
-        assert!(cache_type.build().is_ok());
-    }
 }

@@ -127,3 +127,22 @@ fn the_net_v4_0_0_header_tag_needs_the_retry() {
     );
     assert!(plain.result.is_ok());
 }
+
+#[test]
+fn an_encrypted_data_key_serializes_as_in_the_header() {
+    let edk = keyward_format::EncryptedDataKey::new("p", vec![1, 2], vec![3]).unwrap();
+    let bytes = edk.to_bytes();
+    assert_eq!(bytes, [0, 1, b'p', 0, 2, 1, 2, 0, 1, 3]);
+    assert_eq!(bytes.len(), edk.serialized_len());
+    // Our writer's header holds each of its EDKs in exactly this form, after their count.
+    let (message, header, header_len) = our_message(b"x");
+    let first = header.encrypted_data_keys()[0].to_bytes();
+    let count = u16::try_from(header.encrypted_data_keys().len()).unwrap();
+    let mut expected = count.to_be_bytes().to_vec();
+    expected.extend_from_slice(&first);
+    assert!(
+        message[..header_len]
+            .windows(expected.len())
+            .any(|window| window == expected.as_slice())
+    );
+}

@@ -3,7 +3,7 @@
 use keyward_materials::testing::{Expectations, check_keyring};
 use keyward_materials::{MultiKeyring, RsaPadding};
 
-use super::support::{aes, rsa, rsa_pems, shared};
+use super::support::{aes, rsa, rsa_pems};
 
 #[tokio::test]
 async fn raw_aes_keyring_obeys_the_contract() {
@@ -34,20 +34,20 @@ async fn raw_rsa_keyring_obeys_the_contract_with_every_padding() {
 #[tokio::test]
 async fn multi_keyring_obeys_the_contract() {
     let pems = rsa_pems();
-    let multi = MultiKeyring::new(
-        Some(shared(aes("a"))),
-        vec![shared(rsa(RsaPadding::OaepSha256, &pems))],
-    )
-    .unwrap();
+    let multi = MultiKeyring::builder()
+        .generator(aes("a"))
+        .child(rsa(RsaPadding::OaepSha256, &pems))
+        .build()
+        .unwrap();
     let expectations = Expectations::new()
         .binds_context(false)
         .wraps_given_data_key(false);
     check_keyring(&multi, expectations).await.unwrap();
-    let children_only = MultiKeyring::new(
-        None,
-        vec![shared(aes("a")), shared(rsa(RsaPadding::Pkcs1, &pems))],
-    )
-    .unwrap();
+    let children_only = MultiKeyring::builder()
+        .child(aes("a"))
+        .child(rsa(RsaPadding::Pkcs1, &pems))
+        .build()
+        .unwrap();
     // Without a generator there is nothing to generate the key: the first rule cannot hold.
     assert!(
         check_keyring(&children_only, Expectations::new())

@@ -203,7 +203,11 @@ async fn multi_keyring_data_keys_decrypt_with_any_member() {
             .build()
             .unwrap(),
     );
-    let multi = MultiKeyring::new(Some(shared(aes("a"))), vec![rsa_encrypt_only.clone()]).unwrap();
+    let multi = MultiKeyring::builder()
+        .generator(aes("a"))
+        .child(rsa_encrypt_only.clone())
+        .build()
+        .unwrap();
     let suite = AlgorithmSuite::Aes256GcmHkdfSha512Commit;
     let context = EncryptionContext::from([("k", "v")]);
     let materials = multi
@@ -226,7 +230,7 @@ async fn multi_keyring_data_keys_decrypt_with_any_member() {
         assert_eq!(decrypted.data_key().unwrap().expose_secret(), key);
     }
     // Without a generator the data key must already be there.
-    let children_only = MultiKeyring::new(None, vec![shared(aes("a"))]).unwrap();
+    let children_only = MultiKeyring::builder().child(aes("a")).build().unwrap();
     let fresh = EncryptionMaterials::new(suite, context.clone(), BTreeSet::new(), None);
     assert!(matches!(
         children_only.on_encrypt(fresh).await,
@@ -262,8 +266,11 @@ async fn unmatched_keys_collect_every_error() {
         .unwrap();
     let wrong_key =
         RawAesKeyring::new("test-namespace", "a", WrappingKey::new(vec![0x22; 32])).unwrap();
-    let multi =
-        MultiKeyring::new(Some(shared(wrong_key)), vec![shared(aes("other-name"))]).unwrap();
+    let multi = MultiKeyring::builder()
+        .generator(wrong_key)
+        .child(aes("other-name"))
+        .build()
+        .unwrap();
     let empty = DecryptionMaterials::new(suite, context, BTreeSet::new(), None);
     match multi
         .on_decrypt(empty, materials.encrypted_data_keys())
@@ -298,7 +305,7 @@ fn invalid_configurations_are_refused() {
         Err(Error::InvalidConfiguration(_))
     ));
     assert!(matches!(
-        MultiKeyring::new(None, Vec::new()),
+        MultiKeyring::builder().build(),
         Err(Error::InvalidConfiguration(_))
     ));
     assert!(matches!(

@@ -1,7 +1,6 @@
 //! Whole-buffer encryption and decryption through the client.
 
 use std::num::NonZeroU16;
-use std::sync::Arc;
 
 use keyward::materials::{MultiKeyring, RequiredContextMaterialsManager};
 use keyward::{AlgorithmSuite, Client, CommitmentPolicy, EncryptionContext, Error, FrameLength};
@@ -119,7 +118,11 @@ async fn required_context_is_reproduced_on_decrypt() {
 
 #[tokio::test]
 async fn the_edk_limit_applies_on_both_sides() {
-    let two = MultiKeyring::from_keyrings(vec![Arc::new(keyring()), Arc::new(keyring())]).unwrap();
+    let two = MultiKeyring::builder()
+        .generator(keyring())
+        .child(keyring())
+        .build()
+        .unwrap();
     let one = NonZeroU16::new(1).unwrap();
     let limited = Client::builder(keyward::materials::DefaultMaterialsManager::new(
         two.clone(),
