@@ -14,8 +14,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use keyward::hierarchy::{HierarchicalKeyring, StaticKeyStore};
 use keyward_materials::{
-    BranchKey, DefaultMaterialsManager, Keyring, MaterialsManager, MultiKeyring, RawAesKeyring,
-    RawRsaKeyring, RequiredContextMaterialsManager, RsaPadding, WrappingKey,
+    BranchKey, DefaultMaterialsManager, EcdhCurve, Keyring, MaterialsManager, MultiKeyring,
+    RawAesKeyring, RawEcdhKeyring, RawRsaKeyring, RequiredContextMaterialsManager, RsaPadding,
+    WrappingKey,
 };
 use serde_json::Value;
 
@@ -187,6 +188,7 @@ impl Keys {
                 Ok(Built::Ready(Arc::new(multi.build()?)))
             }
             "aws-kms-hierarchy" => self.hierarchy(description),
+            "raw-ecdh" => self.raw_ecdh(description).map(Built::Ready),
             other => Ok(Built::Unavailable(BTreeSet::from([other.to_owned()]))),
         }
     }
@@ -274,6 +276,50 @@ impl Keys {
             }
             other => bail!("unknown raw encryption algorithm {other:?}"),
         }
+    }
+
+    /// A raw ECDH keyring of an MPL `raw-ecdh` description. As in the MPL's own harness, the
+    /// static scheme takes the sender's private key and the recipient's public key from the
+    /// entry the sender names (an entry holds a sender and a recipient key pair), the
+    /// ephemeral scheme the recipient's public key, discovery the recipient's private key.
+    fn raw_ecdh(&self, description: &Value) -> Result<Arc<dyn Keyring>> {
+        let curve = match description["ecc-curve"].as_str() {
+            Some("ecc-256") => EcdhCurve::P256,
+            Some("ecc-384") => EcdhCurve::P384,
+            Some("ecc-521") => EcdhCurve::P521,
+            other => bail!("unknown ECDH curve {other:?}"),
+        };
+        let field = |entry: &str, field: &str| -> Result<String> {
+            self.key(entry)?[field]
+                .as_str()
+                .map(str::to_owned)
+                .with_context(|| format!("{entry}: no {field}"))
+        };
+        let public = |entry: &str| -> Result<Vec<u8>> {
+            Ok(BASE64.decode(field(entry, "recipient-material-public-key")?)?)
+        };
+        let name = |role: &str| -> Result<&str> {
+            description[role]
+                .as_str()
+                .with_context(|| format!("raw-ecdh description without {role}"))
+        };
+        let keyring = match description["schema"].as_str() {
+            Some("static") => {
+                let sender = name("sender")?;
+                RawEcdhKeyring::static_keys(
+                    curve,
+                    field(sender, "sender-material")?.as_bytes(),
+                    &public(sender)?,
+                )?
+            }
+            Some("ephemeral") => RawEcdhKeyring::ephemeral(curve, &public(name("recipient")?)?)?,
+            Some("discovery") => RawEcdhKeyring::discovery(
+                curve,
+                field(name("recipient")?, "recipient-material")?.as_bytes(),
+            )?,
+            other => bail!("unknown ECDH schema {other:?}"),
+        };
+        Ok(Arc::new(keyring))
     }
 
     /// The public half of an RSA key, for encrypting: the manifests name the private key and

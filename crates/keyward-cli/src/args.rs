@@ -118,6 +118,16 @@ pub(crate) struct Keys {
     /// decrypt). Repeatable.
     #[arg(long = "rsa-key", value_name = "NAME=PATH")]
     pub(crate) rsa: Vec<String>,
+    /// A raw ECDH private key (PKCS #8 or SEC 1, PEM or DER; P-256, P-384 or P-521): with
+    /// --ecdh-recipient-key, the sender's static key (encrypts, and decrypts what either side
+    /// sent); alone, the recipient's key (decrypts whatever was sent to it).
+    #[arg(long, value_name = "PATH")]
+    pub(crate) ecdh_private_key: Option<PathBuf>,
+    /// A raw ECDH recipient's public key (SubjectPublicKeyInfo, PEM or DER): with
+    /// --ecdh-private-key, the recipient of the static key; alone, encrypt-only with a fresh
+    /// ephemeral key pair per data key.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) ecdh_recipient_key: Option<PathBuf>,
     /// The RSA padding. `pkcs1` is for old messages only: keyward decrypts it with implicit
     /// rejection, so a failure shows only at the message's key check.
     #[arg(long, value_enum, default_value_t = Padding::OaepSha256)]
@@ -265,6 +275,25 @@ pub(crate) struct GenerateKeyArgs {
     /// The key size.
     #[arg(long, value_enum, default_value_t = KeyBits::Aes256)]
     pub(crate) bits: KeyBits,
+    /// Generate a raw ECDH private key on this curve instead (PKCS #8 PEM), for
+    /// --ecdh-private-key.
+    #[arg(long, value_enum, conflicts_with = "bits")]
+    pub(crate) ecdh: Option<Curve>,
+    /// With --ecdh, also write the public key (SubjectPublicKeyInfo PEM) here, for the other
+    /// party's --ecdh-recipient-key.
+    #[arg(long, requires = "ecdh")]
+    pub(crate) public_output: Option<PathBuf>,
+}
+
+/// An ECDH curve.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub(crate) enum Curve {
+    /// NIST P-256.
+    P256,
+    /// NIST P-384.
+    P384,
+    /// NIST P-521.
+    P521,
 }
 
 #[derive(Debug, Args)]

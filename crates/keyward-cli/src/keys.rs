@@ -14,7 +14,8 @@ use keyward::kms::{
     RegionalClients,
 };
 use keyward::materials::{
-    Keyring, MultiKeyring, RawAesKeyring, RawRsaKeyring, RsaPadding, WrappingKey,
+    EcdhCurve, Keyring, MultiKeyring, RawAesKeyring, RawEcdhKeyring, RawRsaKeyring, RsaPadding,
+    WrappingKey,
 };
 use keyward::{AlgorithmSuite, ClientBuilder, CommitmentPolicy, EncryptionContext};
 use zeroize::Zeroizing;
@@ -60,10 +61,14 @@ pub(crate) async fn keyring(keys: &Keys) -> Result<Arc<dyn Keyring>> {
             builder.build().with_context(|| format!("loading {path}"))?,
         ));
     }
+    if let Some(keyring) = ecdh_keyring(keys)? {
+        keyrings.push(Arc::new(keyring));
+    }
     match keyrings.len() {
         0 => bail!(
             "no wrapping key: give --kms-key ARN, --kms-discovery, --branch-key-id with \
-             --keystore-table, --aes-key NAME=PATH or --rsa-key NAME=PATH"
+             --keystore-table, --aes-key NAME=PATH, --rsa-key NAME=PATH, --ecdh-private-key \
+             PATH or --ecdh-recipient-key PATH"
         ),
         1 => Ok(keyrings.remove(0)),
         _ => {
@@ -75,6 +80,43 @@ pub(crate) async fn keyring(keys: &Keys) -> Result<Arc<dyn Keyring>> {
             Ok(Arc::new(multi))
         }
     }
+}
+
+/// The raw ECDH keyring of `--ecdh-private-key` and `--ecdh-recipient-key`, on the curve of
+/// the keys.
+fn ecdh_keyring(keys: &Keys) -> Result<Option<RawEcdhKeyring>> {
+    let read = |path: &Path| -> Result<Zeroizing<Vec<u8>>> {
+        Ok(Zeroizing::new(
+            std::fs::read(path).with_context(|| format!("reading {}", path.display()))?,
+        ))
+    };
+    let private = match &keys.ecdh_private_key {
+        Some(path) => {
+            warn_if_shared(path);
+            Some(read(path)?)
+        }
+        None => None,
+    };
+    let recipient = keys.ecdh_recipient_key.as_deref().map(read).transpose()?;
+    // The curve is that of the first key given.
+    let Some(first) = private.as_ref().or(recipient.as_ref()) else {
+        return Ok(None);
+    };
+    let curve = [EcdhCurve::P256, EcdhCurve::P384, EcdhCurve::P521]
+        .into_iter()
+        .find(|&curve| match &private {
+            Some(_) => RawEcdhKeyring::discovery(curve, first).is_ok(),
+            None => RawEcdhKeyring::ephemeral(curve, first).is_ok(),
+        })
+        .context("the ECDH key is not a P-256, P-384 or P-521 key in PEM or DER")?;
+    let keyring = match (&private, &recipient) {
+        (Some(private), Some(recipient)) => RawEcdhKeyring::static_keys(curve, private, recipient)
+            .context("the ECDH recipient key is not a public key of the private key's curve")?,
+        (None, Some(recipient)) => RawEcdhKeyring::ephemeral(curve, recipient)?,
+        (Some(private), None) => RawEcdhKeyring::discovery(curve, private)?,
+        (None, None) => return Ok(None),
+    };
+    Ok(Some(keyring))
 }
 
 /// The KMS keyrings of `--kms-key` and `--kms-discovery`, with clients from the standard AWS

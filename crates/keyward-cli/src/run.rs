@@ -17,9 +17,10 @@ use keyward::hierarchy::{KeyStore as _, KeyStoreAdmin as _, KmsConfiguration};
 use keyward::materials::DefaultMaterialsManager;
 use keyward::{Client, FrameLength, MessageInfo, StreamOptions};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use zeroize::Zeroizing;
 
 use crate::args::{
-    Cli, Command, DecryptArgs, EncryptArgs, GenerateKeyArgs, KeystoreArgs, KeystoreCommand,
+    Cli, Command, Curve, DecryptArgs, EncryptArgs, GenerateKeyArgs, KeystoreArgs, KeystoreCommand,
 };
 use crate::keys;
 use crate::output::{self, Overwrite, TemporaryOutput};
@@ -165,24 +166,78 @@ async fn decrypt(args: DecryptArgs) -> Result<()> {
 const DEFAULT_MAX_ENCRYPTED_DATA_KEYS: u16 = 16;
 
 fn generate_key(args: &GenerateKeyArgs) -> Result<()> {
-    let key = keyward::materials::DataKey::generate(args.bits.bytes())?;
-    let text = base64::engine::general_purpose::STANDARD.encode(key.expose_secret());
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.mode(0o600);
+    if let Some(curve) = args.ecdh {
+        return generate_ecdh_key(curve, args);
     }
-    let mut file = options
-        .open(&args.output)
-        .with_context(|| format!("creating {}", args.output.display()))?;
-    std::io::Write::write_all(&mut file, format!("{text}\n").as_bytes())?;
+    let key = keyward::materials::DataKey::generate(args.bits.bytes())?;
+    let text =
+        Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(key.expose_secret()));
+    write_new(
+        &args.output,
+        0o600,
+        format!("{}\n", text.as_str()).as_bytes(),
+    )?;
     eprintln!(
         "keyward: wrote a {}-bit AES key to {}",
         args.bits.bytes() * 8,
         args.output.display()
     );
+    Ok(())
+}
+
+/// A raw ECDH private key (PKCS #8 PEM, mode 0600) and, if asked, its public key.
+fn generate_ecdh_key(curve: Curve, args: &GenerateKeyArgs) -> Result<()> {
+    use keyward::materials::EcdhCurve;
+    let curve = match curve {
+        Curve::P256 => EcdhCurve::P256,
+        Curve::P384 => EcdhCurve::P384,
+        Curve::P521 => EcdhCurve::P521,
+    };
+    let private = curve.generate_private_key()?;
+    let public = curve.public_key_of(&private)?;
+    let pem = Zeroizing::new(pem("PRIVATE KEY", &private));
+    write_new(&args.output, 0o600, pem.as_bytes())?;
+    if let Some(path) = &args.public_output {
+        write_new(path, 0o644, pem_public(public.der()).as_bytes())?;
+    }
+    eprintln!(
+        "keyward: wrote a {curve:?} ECDH private key to {}",
+        args.output.display()
+    );
+    Ok(())
+}
+
+fn pem_public(der: &[u8]) -> String {
+    pem("PUBLIC KEY", der)
+}
+
+/// A PEM block of 64-character lines.
+fn pem(label: &str, der: &[u8]) -> String {
+    let body = Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(der));
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for line in body.as_bytes().chunks(64) {
+        out.push_str(&String::from_utf8_lossy(line));
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}
+
+/// Writes a new file (never replacing one) with these permissions.
+fn write_new(path: &Path, mode: u32, bytes: &[u8]) -> Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(mode);
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    std::io::Write::write_all(&mut file, bytes)?;
     Ok(())
 }
 

@@ -571,3 +571,120 @@ fn max_length_refuses_large_frames_before_decrypting() {
         std::fs::read(dir.join("plain")).unwrap()
     );
 }
+
+/// Raw ECDH from the command line: generated key pairs, the static scheme both ways, the
+/// ephemeral (public-key-only) sender, the recipient's discovery, and what each cannot do.
+#[test]
+fn raw_ecdh_keys_between_two_parties() {
+    let dir = setup("ecdh");
+    for (curve, name) in [("p384", "alice"), ("p384", "bob"), ("p256", "carol")] {
+        let generate = keyward(
+            &[
+                "generate-key",
+                "--ecdh",
+                curve,
+                "--output",
+                &format!("{name}.pem"),
+                "--public-output",
+                &format!("{name}.pub.pem"),
+            ],
+            &dir,
+        );
+        assert!(
+            generate.status.success(),
+            "{}",
+            String::from_utf8_lossy(&generate.stderr)
+        );
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(dir.join("alice.pem"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let run = |args: &[&str]| keyward(args, &dir);
+    let encrypt = |keys: &[&str], output: &str| {
+        let mut args = vec!["encrypt", "-i", "plain", "-o", output];
+        args.extend_from_slice(keys);
+        run(&args)
+    };
+    let decrypt = |keys: &[&str], input: &str, output: &str| {
+        let mut args = vec!["decrypt", "-i", input, "-o", output];
+        args.extend_from_slice(keys);
+        run(&args)
+    };
+    let alice_to_bob = [
+        "--ecdh-private-key",
+        "alice.pem",
+        "--ecdh-recipient-key",
+        "bob.pub.pem",
+    ];
+    let bob_to_alice = [
+        "--ecdh-private-key",
+        "bob.pem",
+        "--ecdh-recipient-key",
+        "alice.pub.pem",
+    ];
+    let bob = ["--ecdh-private-key", "bob.pem"];
+    let to_bob = ["--ecdh-recipient-key", "bob.pub.pem"];
+    let plain = std::fs::read(dir.join("plain")).unwrap();
+
+    let sent = encrypt(&alice_to_bob, "static.ct");
+    assert!(
+        sent.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sent.stderr)
+    );
+    for (n, keys) in [&alice_to_bob[..], &bob_to_alice[..], &bob[..]]
+        .iter()
+        .enumerate()
+    {
+        let out = format!("static-{n}");
+        let opened = decrypt(keys, "static.ct", &out);
+        assert!(
+            opened.status.success(),
+            "{}",
+            String::from_utf8_lossy(&opened.stderr)
+        );
+        assert_eq!(std::fs::read(dir.join(&out)).unwrap(), plain);
+    }
+
+    let sent = encrypt(&to_bob, "ephemeral.ct");
+    assert!(
+        sent.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sent.stderr)
+    );
+    let opened = decrypt(&bob, "ephemeral.ct", "ephemeral-out");
+    assert!(
+        opened.status.success(),
+        "{}",
+        String::from_utf8_lossy(&opened.stderr)
+    );
+    assert_eq!(std::fs::read(dir.join("ephemeral-out")).unwrap(), plain);
+    // Alice's static keyring is not the ephemeral sender's: no key matches, no output.
+    let refused = decrypt(&alice_to_bob, "ephemeral.ct", "refused-out");
+    assert!(!refused.status.success());
+    assert!(!dir.join("refused-out").exists());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    // A public key alone cannot decrypt; a private key alone cannot encrypt.
+    assert!(!decrypt(&to_bob, "ephemeral.ct", "x").status.success());
+    assert!(!encrypt(&bob, "x.ct").status.success());
+    // Keys of two curves do not pair.
+    let mixed = encrypt(
+        &[
+            "--ecdh-private-key",
+            "alice.pem",
+            "--ecdh-recipient-key",
+            "carol.pub.pem",
+        ],
+        "mixed.ct",
+    );
+    assert!(!mixed.status.success());
+    let stderr = String::from_utf8_lossy(&mixed.stderr);
+    assert!(stderr.contains("curve"), "{stderr}");
+}

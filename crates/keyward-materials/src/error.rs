@@ -64,6 +64,16 @@ pub enum Error {
         provider_id: String,
     },
 
+    /// An encrypted data key that names this keyring's provider is malformed (its provider
+    /// info or ciphertext breaks the provider's layout, or names a key off the curve).
+    #[error("malformed encrypted data key from provider {provider_id:?}: {reason}")]
+    MalformedEncryptedDataKey {
+        /// The EDK's provider id.
+        provider_id: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+
     /// A key or keyring configuration is invalid.
     #[error("invalid keyring configuration: {0}")]
     InvalidConfiguration(&'static str),
@@ -108,7 +118,9 @@ impl Error {
             Self::Format(error) => error.kind(),
             Self::MissingRequiredEncryptionContextKey(_)
             | Self::EncryptionContextMismatch { .. } => ErrorKind::Policy,
-            Self::DataKeyLength { .. } | Self::SignatureKey { .. } => ErrorKind::Tampered,
+            Self::DataKeyLength { .. }
+            | Self::SignatureKey { .. }
+            | Self::MalformedEncryptedDataKey { .. } => ErrorKind::Tampered,
             Self::UnableToDecrypt { attempts } => attempts_kind(attempts),
             Self::UnwrapFailed { .. } => ErrorKind::NoMatchingKey,
             Self::InvalidConfiguration(_)
@@ -162,8 +174,8 @@ pub struct DecryptAttempt {
     /// The EDK's provider id (`aws-kms`, `aws-kms-hierarchy`, a raw key's namespace, …); empty
     /// when a keyring failed before it tried any EDK.
     pub provider_id: String,
-    /// The EDK's provider info (a KMS key ARN, a branch key id, a raw key's name), lossily
-    /// as text.
+    /// The EDK's provider info (a KMS key ARN, a branch key id, a raw key's name): its text,
+    /// or lowercase hex when it is not UTF-8.
     pub provider_info: String,
     /// Why it failed.
     pub error: Error,
@@ -174,7 +186,14 @@ impl DecryptAttempt {
     pub fn new(edk: &keyward_format::EncryptedDataKey, error: Error) -> Self {
         Self {
             provider_id: edk.provider_id().to_owned(),
-            provider_info: String::from_utf8_lossy(edk.provider_info()).into_owned(),
+            provider_info: match core::str::from_utf8(edk.provider_info()) {
+                Ok(text) => text.to_owned(),
+                Err(_) => edk
+                    .provider_info()
+                    .iter()
+                    .map(|byte| format!("{byte:02x}"))
+                    .collect(),
+            },
             error,
         }
     }

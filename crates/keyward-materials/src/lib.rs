@@ -3,12 +3,14 @@
 
 mod crypto;
 mod default_manager;
+mod ecdh;
 mod error;
 mod keyring;
 mod materials;
 mod multi;
 mod pem;
 mod raw_aes;
+mod raw_ecdh;
 mod raw_rsa;
 mod required_context;
 mod secret;
@@ -23,6 +25,7 @@ pub use keyward_format::{
 
 pub use crate::crypto::RsaPadding;
 pub use crate::default_manager::DefaultMaterialsManager;
+pub use crate::ecdh::{EcdhCurve, EcdhPublicKey, RAW_ECDH_PROVIDER_ID};
 pub use crate::error::{DecryptAttempt, Error, ErrorKind, KeyringError, Result};
 pub use crate::keyring::{Keyring, MaterialsManager, decrypt_first};
 pub use crate::materials::{
@@ -31,6 +34,7 @@ pub use crate::materials::{
 };
 pub use crate::multi::{MultiKeyring, MultiKeyringBuilder};
 pub use crate::raw_aes::RawAesKeyring;
+pub use crate::raw_ecdh::RawEcdhKeyring;
 pub use crate::raw_rsa::{RawRsaKeyring, RawRsaKeyringBuilder};
 pub use crate::required_context::RequiredContextMaterialsManager;
 pub use crate::secret::{BranchKey, DataKey, WrappingKey};

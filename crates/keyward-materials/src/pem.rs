@@ -1,5 +1,5 @@
-//! Just enough PEM and DER to load RSA keys: PKCS #8 and PKCS #1 private keys, SPKI and
-//! PKCS #1 public keys.
+//! Just enough PEM and DER to load RSA keys (PKCS #8 and PKCS #1 private keys, SPKI and
+//! PKCS #1 public keys) and EC keys (PKCS #8 or SEC 1 private keys, SPKI public keys).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -48,6 +48,30 @@ pub(crate) fn public_key_der(pem: &str) -> Result<Vec<u8>> {
             reason: "expected a PUBLIC KEY or RSA PUBLIC KEY PEM block",
         }),
     }
+}
+
+/// The DER of a `PRIVATE KEY` (PKCS #8) or `EC PRIVATE KEY` (SEC 1) PEM block.
+pub(crate) fn private_key_der_of(pem: &str, kind: &'static str) -> Result<Zeroizing<Vec<u8>>> {
+    let (label, der) = decode(pem, kind)?;
+    match label.as_str() {
+        "PRIVATE KEY" | "EC PRIVATE KEY" => Ok(der),
+        _ => Err(Error::InvalidKey {
+            kind,
+            reason: "expected a PRIVATE KEY or EC PRIVATE KEY PEM block",
+        }),
+    }
+}
+
+/// The DER of a `PUBLIC KEY` (SubjectPublicKeyInfo) PEM block.
+pub(crate) fn public_key_der_of(pem: &str, kind: &'static str) -> Result<Vec<u8>> {
+    let (label, der) = decode(pem, kind)?;
+    if label != "PUBLIC KEY" {
+        return Err(Error::InvalidKey {
+            kind,
+            reason: "expected a PUBLIC KEY PEM block",
+        });
+    }
+    Ok(der.to_vec())
 }
 
 fn decode(pem: &str, kind: &'static str) -> Result<(String, Zeroizing<Vec<u8>>)> {

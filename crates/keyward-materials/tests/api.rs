@@ -7,6 +7,7 @@
 
 mod api {
     mod contract;
+    mod ecdh;
     mod managers;
     mod secrets;
     mod support;
