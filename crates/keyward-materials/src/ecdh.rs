@@ -13,7 +13,6 @@ use aws_lc_rs::encoding::{
     AsBigEndian as _, AsDer as _, EcPublicKeyCompressedBin, Pkcs8V1Der, PublicKeyX509Der,
 };
 use aws_lc_rs::{hmac, signature};
-use keyward_format::EncryptionContext;
 use subtle::ConstantTimeEq as _;
 use zeroize::Zeroizing;
 
@@ -327,9 +326,9 @@ pub(crate) fn fixed_info(
     curve: EcdhCurve,
     sender: &[u8],
     recipient: &[u8],
-    context: &EncryptionContext,
-) -> Result<Vec<u8>> {
-    let context = context.to_canonical_bytes()?;
+    canonical_context: &[u8],
+) -> Vec<u8> {
+    let context = canonical_context;
     let mut out = Vec::with_capacity(
         LABEL.len() + PRF.len() + sender.len() + recipient.len() + context.len() + 12,
     );
@@ -344,8 +343,8 @@ pub(crate) fn fixed_info(
     out.push(0);
     out.push(VERSION);
     out.push(0);
-    out.extend_from_slice(&context);
-    Ok(out)
+    out.extend_from_slice(context);
+    out
 }
 
 /// The commitment key and the shared wrapping key: 64 bytes of SP 800-108 counter-mode

@@ -176,8 +176,8 @@ impl Keyring for RawEcdhKeyring {
             recipient.curve(),
             sender.public().compressed(),
             recipient.compressed(),
-            materials.encryption_context(),
-        )?;
+            &materials.encryption_context().to_canonical_bytes()?,
+        );
         let secret = sender.agree(recipient)?;
         let ciphertext = ecdh::wrap(&secret, &fixed_info, data_key.expose_secret())?;
         let info = ecdh::provider_info(recipient.compressed(), sender.public().compressed());
@@ -197,7 +197,8 @@ impl Keyring for RawEcdhKeyring {
         }
         let curve = self.curve();
         let data_key_len = materials.suite().data_key_len();
-        let context = materials.encryption_context().clone();
+        // Serialized once for every EDK tried.
+        let context = materials.encryption_context().to_canonical_bytes()?;
         decrypt_first(materials, encrypted_data_keys, |edk| {
             let provider_id = edk.provider_id();
             if provider_id != RAW_ECDH_PROVIDER_ID && provider_id != KMS_ECDH_PROVIDER_ID {
@@ -229,7 +230,7 @@ impl Keyring for RawEcdhKeyring {
                 let secret = own
                     .agree_compressed(peer_key)
                     .ok_or_else(|| malformed("a public key is not a point on the curve"))?;
-                let fixed_info = ecdh::fixed_info(curve, sender, recipient, &context)?;
+                let fixed_info = ecdh::fixed_info(curve, sender, recipient, &context);
                 let key = ecdh::unwrap(
                     &secret,
                     &fixed_info,
