@@ -236,3 +236,35 @@ impl Drop for OwnMoto {
         self.stop();
     }
 }
+
+/// Creates an asymmetric KMS key of `spec` and `usage`; returns its ARN and its public key
+/// (`SubjectPublicKeyInfo` DER, from `GetPublicKey`).
+///
+/// # Panics
+/// When moto refuses.
+pub async fn create_asymmetric_key(
+    client: &aws_sdk_kms::Client,
+    spec: aws_sdk_kms::types::KeySpec,
+    usage: aws_sdk_kms::types::KeyUsageType,
+) -> (String, Vec<u8>) {
+    let output = client
+        .create_key()
+        .key_spec(spec)
+        .key_usage(usage)
+        .send()
+        .await
+        .expect("CreateKey");
+    let arn = output
+        .key_metadata()
+        .and_then(|metadata| metadata.arn())
+        .expect("key ARN")
+        .to_owned();
+    let public = client
+        .get_public_key()
+        .key_id(&arn)
+        .send()
+        .await
+        .expect("GetPublicKey");
+    let der = public.public_key().expect("PublicKey").as_ref().to_vec();
+    (arn, der)
+}

@@ -6,6 +6,7 @@
 mod api;
 mod bench;
 mod deny;
+mod fips;
 mod fuzz;
 mod moto;
 mod tidy;
@@ -21,7 +22,9 @@ usage: cargo xtask <task> [options]
 tasks:
   test                 the whole test suite (the README's test command): starts moto server
                        (installed into target/moto-venv) on a free loopback port, runs unit,
-                       integration, vector, property, model-based and AWS KMS tests with
+                       integration, vector, property, model-based and AWS KMS tests (the
+                       asymmetric ones crossed with the official Python SDK and MPL,
+                       installed into target/mpl-venv) with
                        nextest (or cargo test), then doctests, the shuttle model checks and
                        the examples; stops moto even on failure
   demo [--kms]         the offline demonstration (local keys), as `keyward demo`; with --kms
@@ -37,6 +40,9 @@ tasks:
                        fuzz every target (10 s each with --smoke, N minutes each with
                        --minutes, 60 s otherwise), seeded from the test-vector ciphertexts
   bench [--quick]      run the criterion benches and record the figures in docs/benchmarks.md
+  fips                 the FIPS build (AWS-LC FIPS module; installs CMake and Go from apt when
+                       missing): format, materials and hierarchy tests, `keyward --version`,
+                       and every vector set, whose figures must equal docs/compatibility.md
   api [--check]        write (or check) api/<crate>.txt, the listing of each library crate's
                        public items, from rustdoc's JSON
   deny                 cargo deny check bans licenses sources (installs a pinned cargo-deny)
@@ -67,6 +73,7 @@ fn run(args: &[String]) -> Result<()> {
         "fuzz" => fuzz::run(rest),
         "bench" => bench::run(rest),
         "deny" => deny::run(),
+        "fips" => fips::run(),
         "tidy" => tidy::run(),
         "ci" => util::run(util::command("bash").arg(".ci/run")),
         "demo" => demo(rest),
@@ -91,14 +98,29 @@ fn run(args: &[String]) -> Result<()> {
 fn test(extra: &[String]) -> Result<()> {
     let moto = moto::Moto::start()?;
     let features = ["--features", "keyward-tests/moto,keyward-cli/moto"];
-    // How the fault tests start moto servers of their own.
+    // How the fault tests start moto servers of their own, and how the cross-implementation
+    // tests run the official SDK.
     let own_moto = [
         ("KEYWARD_MOTO_PYTHON", moto::python()),
         (
             "KEYWARD_MOTO_SERVE",
             util::root().join("xtask/moto/serve.py"),
         ),
+        ("KEYWARD_MPL_PYTHON", moto::install_official_mpl()?),
+        ("KEYWARD_MPL_CROSS", util::root().join("xtask/mpl/cross.py")),
     ];
+    // The launcher's asymmetric operations, and the official SDK's harness on them, checked
+    // before anything relies on them.
+    util::run(
+        util::command(moto::python())
+            .arg(util::root().join("xtask/moto/check_asymmetric.py"))
+            .arg(moto.endpoint()),
+    )?;
+    util::run(
+        util::command(moto::install_official_mpl()?)
+            .arg(util::root().join("xtask/mpl/selfcheck.py"))
+            .args(["--endpoint", moto.endpoint()]),
+    )?;
     if util::has_nextest() {
         util::run(
             util::cargo()

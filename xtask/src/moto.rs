@@ -104,3 +104,37 @@ fn install() -> Result<PathBuf> {
     std::fs::write(&marker, MOTO)?;
     Ok(python)
 }
+
+/// Creates `target/mpl-venv` with the official AWS Encryption SDK for Python and Material
+/// Providers Library pinned in `xtask/mpl/requirements.txt` (again whenever the pins change);
+/// returns the venv's Python. `xtask/mpl/cross.py` runs them for the cross-implementation
+/// tests of the asymmetric KMS keyrings.
+pub(crate) fn install_official_mpl() -> Result<PathBuf> {
+    let venv = util::root().join("target/mpl-venv");
+    let python = venv.join("bin/python");
+    let marker = venv.join(".keyward-installed");
+    let requirements = util::root().join("xtask/mpl/requirements.txt");
+    let pins = std::fs::read_to_string(&requirements)?;
+    if std::fs::read_to_string(&marker).is_ok_and(|installed| installed == pins) {
+        return Ok(python);
+    }
+    eprintln!(
+        "xtask: installing the official ESDK and MPL into {}",
+        venv.display()
+    );
+    util::run(util::command("python3").args(["-m", "venv"]).arg(&venv))?;
+    util::run(
+        util::command(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "-r",
+            ])
+            .arg(&requirements),
+    )?;
+    std::fs::write(&marker, pins)?;
+    Ok(python)
+}

@@ -128,6 +128,29 @@ pub(crate) struct Keys {
     /// ephemeral key pair per data key.
     #[arg(long, value_name = "PATH")]
     pub(crate) ecdh_recipient_key: Option<PathBuf>,
+    /// An AWS KMS RSA key (key usage ENCRYPT_DECRYPT), by key ARN: data keys are encrypted
+    /// locally with its public key and decrypted by KMS. The signing suites are refused.
+    #[arg(long, value_name = "KEY_ARN")]
+    pub(crate) kms_rsa_key: Option<String>,
+    /// The --kms-rsa-key's public key (SubjectPublicKeyInfo, PEM or DER): encrypt then makes no
+    /// KMS call. Without it, encrypt fetches it with GetPublicKey.
+    #[arg(long, value_name = "PATH", requires = "kms_rsa_key")]
+    pub(crate) kms_rsa_public_key: Option<PathBuf>,
+    /// The --kms-rsa-key's encryption algorithm.
+    #[arg(long, value_enum, default_value_t = KmsRsaAlgorithmArg::RsaesOaepSha256)]
+    pub(crate) kms_rsa_algorithm: KmsRsaAlgorithmArg,
+    /// An AWS KMS ECC key of key usage KEY_AGREEMENT, by key ARN (with --kms-ecdh-curve): with
+    /// --kms-ecdh-recipient-key, the sender's key (encrypts, and decrypts what either side
+    /// sent); alone, the recipient's key (decrypts whatever was sent to its public key).
+    #[arg(long, value_name = "KEY_ARN", requires = "kms_ecdh_curve")]
+    pub(crate) kms_ecdh_key: Option<String>,
+    /// The curve of --kms-ecdh-key.
+    #[arg(long, value_enum, requires = "kms_ecdh_key")]
+    pub(crate) kms_ecdh_curve: Option<Curve>,
+    /// The recipient's public key for --kms-ecdh-key (SubjectPublicKeyInfo, PEM or DER; a
+    /// raw ECDH key or another KMS key's public key).
+    #[arg(long, value_name = "PATH", requires = "kms_ecdh_key")]
+    pub(crate) kms_ecdh_recipient_key: Option<PathBuf>,
     /// The RSA padding. `pkcs1` is for old messages only: keyward decrypts it with implicit
     /// rejection, so a failure shows only at the message's key check.
     #[arg(long, value_enum, default_value_t = Padding::OaepSha256)]
@@ -283,6 +306,15 @@ pub(crate) struct GenerateKeyArgs {
     /// party's --ecdh-recipient-key.
     #[arg(long, requires = "ecdh")]
     pub(crate) public_output: Option<PathBuf>,
+}
+
+/// The encryption algorithm of an AWS KMS RSA key.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub(crate) enum KmsRsaAlgorithmArg {
+    /// RSAES_OAEP_SHA_1.
+    RsaesOaepSha1,
+    /// RSAES_OAEP_SHA_256.
+    RsaesOaepSha256,
 }
 
 /// An ECDH curve.

@@ -10,8 +10,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use keyward::hierarchy::{DynamoDbKeyStore, HierarchicalKeyring, KmsConfiguration};
 use keyward::kms::{
-    ClientSupplier as _, DiscoveryFilter, KmsDiscoveryMultiKeyringBuilder, KmsMultiKeyringBuilder,
-    RegionalClients,
+    ClientSupplier as _, DiscoveryFilter, KmsDiscoveryMultiKeyringBuilder, KmsEcdhKeyring,
+    KmsMultiKeyringBuilder, KmsRsaAlgorithm, KmsRsaKeyring, RegionalClients,
 };
 use keyward::materials::{
     EcdhCurve, Keyring, MultiKeyring, RawAesKeyring, RawEcdhKeyring, RawRsaKeyring, RsaPadding,
@@ -20,14 +20,27 @@ use keyward::materials::{
 use keyward::{AlgorithmSuite, ClientBuilder, CommitmentPolicy, EncryptionContext};
 use zeroize::Zeroizing;
 
-use crate::args::{AwsArgs, Keys, Padding, Policy};
+use crate::args::{AwsArgs, Curve, Keys, KmsRsaAlgorithmArg, Padding, Policy};
+
+/// What the keyring is built for: an RSA KMS keyring fetches its public key only to encrypt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Purpose {
+    Encrypt,
+    Decrypt,
+}
 
 /// The keyring of the key options: one key, or a multi-keyring whose first key generates
 /// (KMS keys first, then AES, then RSA).
-pub(crate) async fn keyring(keys: &Keys) -> Result<Arc<dyn Keyring>> {
+pub(crate) async fn keyring(keys: &Keys, purpose: Purpose) -> Result<Arc<dyn Keyring>> {
     let mut keyrings: Vec<Arc<dyn Keyring>> = Vec::new();
     if !keys.kms.is_empty() || keys.kms_discovery {
         keyrings.extend(kms_keyrings(keys).await?);
+    }
+    if let Some(keyring) = kms_rsa_keyring(keys, purpose).await? {
+        keyrings.push(keyring);
+    }
+    if let Some(keyring) = kms_ecdh_keyring(keys).await? {
+        keyrings.push(keyring);
     }
     if let Some(keyring) = hierarchical_keyring(keys).await? {
         keyrings.push(keyring);
@@ -66,9 +79,9 @@ pub(crate) async fn keyring(keys: &Keys) -> Result<Arc<dyn Keyring>> {
     }
     match keyrings.len() {
         0 => bail!(
-            "no wrapping key: give --kms-key ARN, --kms-discovery, --branch-key-id with \
-             --keystore-table, --aes-key NAME=PATH, --rsa-key NAME=PATH, --ecdh-private-key \
-             PATH or --ecdh-recipient-key PATH"
+            "no wrapping key: give --kms-key ARN, --kms-discovery, --kms-rsa-key ARN, \
+             --kms-ecdh-key ARN, --branch-key-id with --keystore-table, --aes-key NAME=PATH, \
+             --rsa-key NAME=PATH, --ecdh-private-key PATH or --ecdh-recipient-key PATH"
         ),
         1 => Ok(keyrings.remove(0)),
         _ => {
@@ -117,6 +130,69 @@ fn ecdh_keyring(keys: &Keys) -> Result<Option<RawEcdhKeyring>> {
         (None, None) => return Ok(None),
     };
     Ok(Some(keyring))
+}
+
+/// The AWS KMS RSA keyring of `--kms-rsa-key`: the public key from `--kms-rsa-public-key`, or
+/// fetched from KMS to encrypt.
+async fn kms_rsa_keyring(keys: &Keys, purpose: Purpose) -> Result<Option<Arc<dyn Keyring>>> {
+    let Some(arn) = &keys.kms_rsa_key else {
+        return Ok(None);
+    };
+    let algorithm = match keys.kms_rsa_algorithm {
+        KmsRsaAlgorithmArg::RsaesOaepSha1 => KmsRsaAlgorithm::RsaesOaepSha1,
+        KmsRsaAlgorithmArg::RsaesOaepSha256 => KmsRsaAlgorithm::RsaesOaepSha256,
+    };
+    let client = aws_sdk_kms::Client::from_conf(kms_config(&keys.aws).await);
+    let builder = KmsRsaKeyring::builder(arn, algorithm)
+        .client(client)
+        .grant_tokens(&keys.grant_tokens);
+    let keyring = match (&keys.kms_rsa_public_key, purpose) {
+        (Some(path), _) => {
+            let key = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+            let builder = match std::str::from_utf8(&key) {
+                Ok(pem) if pem.contains("-----BEGIN") => builder.public_key_pem(pem),
+                _ => builder.public_key_der(&key),
+            };
+            builder
+                .build()
+                .with_context(|| format!("loading {}", path.display()))?
+        }
+        (None, Purpose::Encrypt) => builder
+            .fetch_public_key()
+            .await
+            .context("fetching the --kms-rsa-key's public key")?,
+        (None, Purpose::Decrypt) => builder.build()?,
+    };
+    Ok(Some(Arc::new(keyring)))
+}
+
+/// The AWS KMS ECDH keyring of `--kms-ecdh-key`: static with `--kms-ecdh-recipient-key`,
+/// discovery without.
+async fn kms_ecdh_keyring(keys: &Keys) -> Result<Option<Arc<dyn Keyring>>> {
+    let (Some(arn), Some(curve)) = (&keys.kms_ecdh_key, keys.kms_ecdh_curve) else {
+        return Ok(None);
+    };
+    let curve = match curve {
+        Curve::P256 => EcdhCurve::P256,
+        Curve::P384 => EcdhCurve::P384,
+        Curve::P521 => EcdhCurve::P521,
+    };
+    let client = aws_sdk_kms::Client::from_conf(kms_config(&keys.aws).await);
+    let builder = KmsEcdhKeyring::builder(client, curve).grant_tokens(&keys.grant_tokens);
+    let keyring = match &keys.kms_ecdh_recipient_key {
+        Some(path) => {
+            let key = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+            builder
+                .build_static(arn, &key)
+                .await
+                .context("building the --kms-ecdh-key keyring")?
+        }
+        None => builder
+            .build_discovery(arn)
+            .await
+            .context("building the --kms-ecdh-key keyring")?,
+    };
+    Ok(Some(Arc::new(keyring)))
 }
 
 /// The KMS keyrings of `--kms-key` and `--kms-discovery`, with clients from the standard AWS

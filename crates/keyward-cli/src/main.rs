@@ -10,10 +10,24 @@ mod run;
 
 use std::process::ExitCode;
 
-use clap::Parser as _;
+use clap::{CommandFactory as _, FromArgMatches as _};
+
+/// `keyward --version`: the version and the cryptographic module's FIPS mode.
+fn version() -> String {
+    let mode = if keyward::fips_mode() {
+        "FIPS mode: on, AWS-LC FIPS module"
+    } else {
+        "FIPS mode: off"
+    };
+    format!("{} ({mode})", env!("CARGO_PKG_VERSION"))
+}
 
 fn main() -> ExitCode {
-    let cli = args::Cli::parse();
+    let matches = args::Cli::command().version(version()).get_matches();
+    let cli = match args::Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(error) => error.exit(),
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

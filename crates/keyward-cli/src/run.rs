@@ -40,7 +40,7 @@ async fn encrypt(args: EncryptArgs) -> Result<()> {
     if args.keys.kms_discovery {
         anyhow::bail!("--kms-discovery only decrypts: encrypt with --kms-key ARN");
     }
-    let keyring = keys::keyring(&args.keys).await?;
+    let keyring = keys::keyring(&args.keys, keys::Purpose::Encrypt).await?;
     let manager: Arc<dyn MaterialsManager> = match args.cache.cache_capacity {
         None => Arc::new(DefaultMaterialsManager::new(keyring)),
         Some(capacity) => {
@@ -123,7 +123,7 @@ fn overwrite(io: &crate::args::Io) -> Overwrite {
 }
 
 async fn decrypt(args: DecryptArgs) -> Result<()> {
-    let keyring = keys::keyring(&args.keys).await?;
+    let keyring = keys::keyring(&args.keys, keys::Purpose::Decrypt).await?;
     let client = keys::configure(
         Client::builder(DefaultMaterialsManager::new(keyring)),
         &args.keys,

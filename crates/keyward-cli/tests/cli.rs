@@ -688,3 +688,21 @@ fn raw_ecdh_keys_between_two_parties() {
     let stderr = String::from_utf8_lossy(&mixed.stderr);
     assert!(stderr.contains("curve"), "{stderr}");
 }
+
+#[test]
+fn version_reports_the_fips_mode_of_the_build() {
+    let dir = std::env::temp_dir();
+    let output = keyward(&["--version"], &dir);
+    assert!(output.status.success());
+    let version = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        version.starts_with(&format!("keyward {}", env!("CARGO_PKG_VERSION"))),
+        "{version}"
+    );
+    let expected = if cfg!(feature = "fips") {
+        "FIPS mode: on"
+    } else {
+        "FIPS mode: off"
+    };
+    assert!(version.contains(expected), "{version}");
+}

@@ -315,3 +315,202 @@ async fn keystore_commands_and_hierarchical_wrapping_keys() {
     );
     assert_eq!(half.status.code(), Some(1));
 }
+
+/// An asymmetric KMS key of `spec` and `usage`: its ARN and its public key (DER).
+async fn create_asymmetric_key(
+    spec: aws_sdk_kms::types::KeySpec,
+    usage: aws_sdk_kms::types::KeyUsageType,
+) -> (String, Vec<u8>) {
+    let config = aws_sdk_kms::Config::builder()
+        .behavior_version(aws_sdk_kms::config::BehaviorVersion::latest())
+        .region(aws_sdk_kms::config::Region::new(REGION))
+        .endpoint_url(endpoint())
+        .credentials_provider(aws_sdk_kms::config::Credentials::new(
+            "keyward-test",
+            "keyward-test",
+            None,
+            None,
+            "test",
+        ))
+        .build();
+    let client = aws_sdk_kms::Client::from_conf(config);
+    let output = client
+        .create_key()
+        .key_spec(spec)
+        .key_usage(usage)
+        .send()
+        .await
+        .unwrap();
+    let arn = output.key_metadata().unwrap().arn().unwrap().to_owned();
+    let public = client.get_public_key().key_id(&arn).send().await.unwrap();
+    (arn, public.public_key().unwrap().as_ref().to_vec())
+}
+
+#[tokio::test]
+async fn kms_rsa_and_kms_ecdh_keys_from_the_command_line() {
+    use aws_sdk_kms::types::{KeySpec, KeyUsageType};
+    let dir = workdir("cli-kms-asymmetric");
+    let plain = std::fs::read(dir.join("plain")).unwrap();
+
+    // RSA: the public key from a file (no KMS call to encrypt) or fetched from KMS.
+    let (rsa, rsa_der) =
+        create_asymmetric_key(KeySpec::Rsa3072, KeyUsageType::EncryptDecrypt).await;
+    std::fs::write(dir.join("rsa.der"), &rsa_der).unwrap();
+    let suite = ["--suite", "0x0478"];
+    for (out, public) in [("rsa-file.ct", true), ("rsa-fetched.ct", false)] {
+        let mut args = vec![
+            "encrypt",
+            "--kms-rsa-key",
+            rsa.as_str(),
+            "-i",
+            "plain",
+            "-o",
+            out,
+        ];
+        args.extend(suite);
+        if public {
+            // An unreachable endpoint: encrypting with the public key in hand calls nothing.
+            args.extend([
+                "--kms-rsa-public-key",
+                "rsa.der",
+                "--endpoint-url",
+                "http://127.0.0.1:9",
+            ]);
+        }
+        ok(&keyward(&args, &dir));
+        let decrypted = format!("{out}.plain");
+        ok(&keyward(
+            &[
+                "decrypt",
+                "--kms-rsa-key",
+                &rsa,
+                "-i",
+                out,
+                "-o",
+                &decrypted,
+            ],
+            &dir,
+        ));
+        assert_eq!(std::fs::read(dir.join(&decrypted)).unwrap(), plain);
+    }
+    // The signing suites are refused, with the reason.
+    let refused = keyward(
+        &[
+            "encrypt",
+            "--kms-rsa-key",
+            &rsa,
+            "-i",
+            "plain",
+            "-o",
+            "signed.ct",
+        ],
+        &dir,
+    );
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("signing"));
+    assert!(!dir.join("signed.ct").exists());
+    // The other algorithm does not decrypt.
+    let wrong = keyward(
+        &[
+            "decrypt",
+            "--kms-rsa-key",
+            &rsa,
+            "--kms-rsa-algorithm",
+            "rsaes-oaep-sha1",
+            "-i",
+            "rsa-file.ct",
+            "-o",
+            "wrong",
+        ],
+        &dir,
+    );
+    assert!(!wrong.status.success());
+    assert!(!dir.join("wrong").exists());
+
+    // ECDH: a static KMS sender to another KMS key's public key; discovery on that key.
+    let (sender, _) = create_asymmetric_key(KeySpec::EccNistP384, KeyUsageType::KeyAgreement).await;
+    let (recipient, recipient_der) =
+        create_asymmetric_key(KeySpec::EccNistP384, KeyUsageType::KeyAgreement).await;
+    std::fs::write(dir.join("recipient.der"), &recipient_der).unwrap();
+    ok(&keyward(
+        &[
+            "encrypt",
+            "--kms-ecdh-key",
+            &sender,
+            "--kms-ecdh-curve",
+            "p384",
+            "--kms-ecdh-recipient-key",
+            "recipient.der",
+            "-i",
+            "plain",
+            "-o",
+            "ecdh.ct",
+            "-c",
+            "tenant=acme",
+        ],
+        &dir,
+    ));
+    for (out, keys) in [
+        (
+            "static.plain",
+            vec![
+                "--kms-ecdh-key",
+                sender.as_str(),
+                "--kms-ecdh-curve",
+                "p384",
+                "--kms-ecdh-recipient-key",
+                "recipient.der",
+            ],
+        ),
+        (
+            "discovery.plain",
+            vec![
+                "--kms-ecdh-key",
+                recipient.as_str(),
+                "--kms-ecdh-curve",
+                "p384",
+            ],
+        ),
+    ] {
+        let mut args = vec!["decrypt", "-i", "ecdh.ct", "-o", out, "-c", "tenant=acme"];
+        args.extend(keys);
+        ok(&keyward(&args, &dir));
+        assert_eq!(std::fs::read(dir.join(out)).unwrap(), plain, "{out}");
+    }
+    // Discovery never encrypts; a key of another curve is refused when building.
+    let refused = keyward(
+        &[
+            "encrypt",
+            "--kms-ecdh-key",
+            &recipient,
+            "--kms-ecdh-curve",
+            "p384",
+            "-i",
+            "plain",
+            "-o",
+            "never.ct",
+        ],
+        &dir,
+    );
+    assert!(!refused.status.success());
+    let refused = keyward(
+        &[
+            "decrypt",
+            "--kms-ecdh-key",
+            &recipient,
+            "--kms-ecdh-curve",
+            "p256",
+            "-i",
+            "ecdh.ct",
+            "-o",
+            "never",
+        ],
+        &dir,
+    );
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("curve"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+}

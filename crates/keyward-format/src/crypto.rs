@@ -1,8 +1,10 @@
 //! Every cryptographic primitive the message format uses, in one place.
 //!
 //! The backend is aws-lc-rs (AWS-LC, the library the official SDKs use): AES-GCM, SHA-2, ECDSA
-//! and the system random generator; HKDF comes from RustCrypto's `hkdf` over `sha2`. Nothing outside this module names the backend, so a
-//! second backend would be one more implementation of these few functions.
+//! and the system random generator; HKDF comes from RustCrypto's `hkdf` over `sha2`, except in
+//! the `fips` build, where it comes from the AWS-LC FIPS module like everything else. Nothing
+//! outside this module names the backend, so a second backend would be one more
+//! implementation of these few functions.
 
 use aws_lc_rs::{aead, digest, signature};
 use subtle::ConstantTimeEq;
@@ -117,12 +119,14 @@ pub(crate) enum HkdfHash {
 ///
 /// HKDF comes from the RustCrypto `hkdf` and `sha2` crates: for these short inputs they
 /// measure faster than the backend's HKDF (docs/dependencies.md). The PRK is zeroized on drop.
+#[cfg(not(feature = "fips"))]
 pub(crate) enum HkdfPrk {
     Sha256(hkdf::Hkdf<sha2::Sha256>),
     Sha384(hkdf::Hkdf<sha2::Sha384>),
     Sha512(hkdf::Hkdf<sha2::Sha512>),
 }
 
+#[cfg(not(feature = "fips"))]
 impl HkdfPrk {
     /// HKDF-Extract. An empty salt is the RFC 5869 "absent" salt.
     pub(crate) fn extract(hash: HkdfHash, salt: &[u8], ikm: &[u8]) -> Self {
@@ -142,6 +146,54 @@ impl HkdfPrk {
             Self::Sha512(prk) => prk.expand_multi_info(info, out),
         }
         .map_err(|_| Error::Crypto)
+    }
+}
+
+/// An HKDF pseudo-random key of the AWS-LC FIPS module (the `fips` build). AWS-LC holds the
+/// PRK and clears it when it is dropped.
+#[cfg(feature = "fips")]
+pub(crate) struct HkdfPrk(aws_lc_rs::hkdf::Prk);
+
+#[cfg(feature = "fips")]
+impl HkdfPrk {
+    /// HKDF-Extract. An empty salt is the RFC 5869 "absent" salt (a hash-length run of zero
+    /// bytes, which AWS-LC substitutes for an empty one).
+    pub(crate) fn extract(hash: HkdfHash, salt: &[u8], ikm: &[u8]) -> Self {
+        use aws_lc_rs::hkdf;
+        let algorithm = match hash {
+            HkdfHash::Sha256 => hkdf::HKDF_SHA256,
+            HkdfHash::Sha384 => hkdf::HKDF_SHA384,
+            HkdfHash::Sha512 => hkdf::HKDF_SHA512,
+        };
+        Self(hkdf::Salt::new(algorithm, salt).extract(ikm))
+    }
+
+    /// HKDF-Expand into `out`, with `info` given as concatenated parts.
+    pub(crate) fn expand(&self, info: &[&[u8]], out: &mut [u8]) -> Result<()> {
+        /// The output length, as AWS-LC's HKDF takes it.
+        struct Len(usize);
+        impl aws_lc_rs::hkdf::KeyType for Len {
+            fn len(&self) -> usize {
+                self.0
+            }
+        }
+        self.0
+            .expand(info, Len(out.len()))
+            .and_then(|okm| okm.fill(out))
+            .map_err(|_| Error::Crypto)
+    }
+}
+
+/// Whether the cryptography runs in the AWS-LC FIPS module in FIPS mode: true only in the
+/// `fips` build, once the module's power-on self tests have passed.
+pub fn fips_mode() -> bool {
+    #[cfg(feature = "fips")]
+    {
+        aws_lc_rs::try_fips_mode().is_ok()
+    }
+    #[cfg(not(feature = "fips"))]
+    {
+        false
     }
 }
 

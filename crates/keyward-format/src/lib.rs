@@ -23,6 +23,7 @@ pub mod fuzzing;
 pub mod random;
 
 pub use crate::context::EncryptionContext;
+pub use crate::crypto::fips_mode;
 pub use crate::decrypt::{DecryptOptions, Decryptor, Progress};
 pub use crate::edk::EncryptedDataKey;
 pub use crate::encrypt::{EncryptParams, Encryptor};

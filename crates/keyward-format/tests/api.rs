@@ -8,6 +8,7 @@
 
 mod api {
     mod errors;
+    mod fips;
     mod hand_built;
     mod hostile;
     mod properties;

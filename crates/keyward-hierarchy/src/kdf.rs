@@ -3,8 +3,6 @@
 //!
 //! spec: framework/aws-kms/aws-kms-hierarchical-keyring.md (branch key wrapping)
 
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::Sha256;
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
@@ -17,10 +15,16 @@ pub(crate) const SALT_LEN: usize = 16;
 
 /// Derives the AES-256 wrapping key from a 32-byte branch key and a salt:
 /// `HMAC-SHA256(branch key, 00000001 ‖ "aws-kms-hierarchy" ‖ 00 ‖ salt ‖ 00000100)`.
+///
+/// HMAC comes from RustCrypto's `hmac` (faster for one short block, docs/dependencies.md),
+/// except in the `fips` build, where it comes from the AWS-LC FIPS module.
+#[cfg(not(feature = "fips"))]
 pub(crate) fn wrapping_key(
     branch_key: &[u8],
     salt: &[u8; SALT_LEN],
 ) -> Result<Zeroizing<[u8; 32]>> {
+    use hmac::{Hmac, KeyInit, Mac};
+    use sha2::Sha256;
     let mut mac = Hmac::<Sha256>::new_from_slice(branch_key).map_err(|_| Error::Crypto)?;
     mac.update(&1u32.to_be_bytes());
     mac.update(PROVIDER_ID.as_bytes());
@@ -29,6 +33,25 @@ pub(crate) fn wrapping_key(
     mac.update(&256u32.to_be_bytes());
     let mut key = Zeroizing::new([0u8; 32]);
     key.copy_from_slice(&mac.finalize().into_bytes());
+    Ok(key)
+}
+
+/// As above, with HMAC-SHA256 from the AWS-LC FIPS module.
+#[cfg(feature = "fips")]
+pub(crate) fn wrapping_key(
+    branch_key: &[u8],
+    salt: &[u8; SALT_LEN],
+) -> Result<Zeroizing<[u8; 32]>> {
+    use aws_lc_rs::hmac;
+    let mut context = hmac::Context::with_key(&hmac::Key::new(hmac::HMAC_SHA256, branch_key));
+    context.update(&1u32.to_be_bytes());
+    context.update(PROVIDER_ID.as_bytes());
+    context.update(&[0]);
+    context.update(salt);
+    context.update(&256u32.to_be_bytes());
+    let tag = context.sign();
+    let mut key = Zeroizing::new([0u8; 32]);
+    key.copy_from_slice(tag.as_ref());
     Ok(key)
 }
 

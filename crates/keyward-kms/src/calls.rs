@@ -32,7 +32,7 @@ impl Kms {
         }
     }
 
-    fn grant_tokens(&self) -> Option<Vec<String>> {
+    pub(crate) fn grant_tokens(&self) -> Option<Vec<String>> {
         (!self.grant_tokens.is_empty()).then(|| self.grant_tokens.clone())
     }
 

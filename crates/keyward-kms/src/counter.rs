@@ -9,10 +9,13 @@ use aws_sdk_kms::config::interceptors::BeforeSerializationInterceptorContextRef;
 use aws_sdk_kms::config::{ConfigBag, Intercept};
 use aws_sdk_kms::error::BoxError;
 use aws_sdk_kms::operation::decrypt::DecryptInput;
+use aws_sdk_kms::operation::derive_shared_secret::DeriveSharedSecretInput;
 use aws_sdk_kms::operation::encrypt::EncryptInput;
 use aws_sdk_kms::operation::generate_data_key::GenerateDataKeyInput;
+use aws_sdk_kms::operation::get_public_key::GetPublicKeyInput;
 
-/// Counts `GenerateDataKey`, `Encrypt`, `Decrypt` and other operations started through every
+/// Counts `GenerateDataKey`, `Encrypt`, `Decrypt`, `DeriveSharedSecret`, `GetPublicKey` and
+/// other operations started through every
 /// client whose configuration holds it (retries of one operation count once). Clones share
 /// the counts.
 ///
@@ -35,6 +38,8 @@ struct Counts {
     generate_data_key: AtomicU64,
     encrypt: AtomicU64,
     decrypt: AtomicU64,
+    derive_shared_secret: AtomicU64,
+    get_public_key: AtomicU64,
     other: AtomicU64,
 }
 
@@ -59,6 +64,16 @@ impl KmsCallCounter {
         self.counts.decrypt.load(Ordering::Relaxed)
     }
 
+    /// `DeriveSharedSecret` calls so far.
+    pub fn derive_shared_secret(&self) -> u64 {
+        self.counts.derive_shared_secret.load(Ordering::Relaxed)
+    }
+
+    /// `GetPublicKey` calls so far.
+    pub fn get_public_key(&self) -> u64 {
+        self.counts.get_public_key.load(Ordering::Relaxed)
+    }
+
     /// Calls of any other operation so far.
     pub fn other(&self) -> u64 {
         self.counts.other.load(Ordering::Relaxed)
@@ -66,7 +81,12 @@ impl KmsCallCounter {
 
     /// All calls so far.
     pub fn total(&self) -> u64 {
-        self.generate_data_key() + self.encrypt() + self.decrypt() + self.other()
+        self.generate_data_key()
+            + self.encrypt()
+            + self.decrypt()
+            + self.derive_shared_secret()
+            + self.get_public_key()
+            + self.other()
     }
 }
 
@@ -87,6 +107,10 @@ impl Intercept for KmsCallCounter {
             &self.counts.encrypt
         } else if input.downcast_ref::<DecryptInput>().is_some() {
             &self.counts.decrypt
+        } else if input.downcast_ref::<DeriveSharedSecretInput>().is_some() {
+            &self.counts.derive_shared_secret
+        } else if input.downcast_ref::<GetPublicKeyInput>().is_some() {
+            &self.counts.get_public_key
         } else {
             &self.counts.other
         };
@@ -101,6 +125,8 @@ impl fmt::Debug for KmsCallCounter {
             .field("generate_data_key", &self.generate_data_key())
             .field("encrypt", &self.encrypt())
             .field("decrypt", &self.decrypt())
+            .field("derive_shared_secret", &self.derive_shared_secret())
+            .field("get_public_key", &self.get_public_key())
             .field("other", &self.other())
             .finish()
     }

@@ -96,6 +96,41 @@ pub enum Error {
         second: String,
     },
 
+    /// A public key given to an asymmetric keyring, or the answer of KMS `GetPublicKey`, does
+    /// not fit the keyring (another key type, curve, usage or algorithm, too short a key).
+    #[error("public key of AWS KMS key {key_id:?}: {reason}")]
+    InvalidPublicKey {
+        /// The configured key identifier.
+        key_id: String,
+        /// What does not fit.
+        reason: &'static str,
+    },
+
+    /// The keyring cannot protect data keys of this algorithm suite.
+    #[error("algorithm suite {suite:#06x}: {reason}")]
+    UnsupportedSuite {
+        /// The suite id.
+        suite: u16,
+        /// Why.
+        reason: &'static str,
+    },
+
+    /// The encryption-context digest inside an RSA-encrypted data key is not that of the
+    /// decryption's encryption context: another context, or a data key written for it.
+    #[error("the encrypted data key was written for another encryption context")]
+    EncryptionContextDigest,
+
+    /// An ECDH shared secret from KMS `DeriveSharedSecret` is not a coordinate of the curve.
+    #[error(
+        "AWS KMS DeriveSharedSecret returned a {actual}-byte secret, the curve needs {expected}"
+    )]
+    SharedSecretLength {
+        /// The curve's coordinate length.
+        expected: usize,
+        /// The length returned.
+        actual: usize,
+    },
+
     /// A discovery filter or multi-keyring configuration is incomplete.
     #[error("invalid AWS KMS keyring configuration: {0}")]
     InvalidConfiguration(&'static str),
@@ -116,14 +151,17 @@ impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Self::Kms { kind, .. } => *kind,
-            Self::InvalidProviderInfo { .. } => ErrorKind::Tampered,
+            Self::InvalidProviderInfo { .. } | Self::EncryptionContextDigest => ErrorKind::Tampered,
             Self::UnexpectedKeyId { .. }
             | Self::PlaintextLength { .. }
-            | Self::MissingResponseField { .. } => ErrorKind::Refused,
+            | Self::MissingResponseField { .. }
+            | Self::SharedSecretLength { .. } => ErrorKind::Refused,
             Self::InvalidKeyIdentifier { .. }
             | Self::RegionMismatch { .. }
             | Self::DuplicateMultiRegionKey { .. }
             | Self::InvalidConfiguration(_)
+            | Self::InvalidPublicKey { .. }
+            | Self::UnsupportedSuite { .. }
             | Self::NoClientForRegion { .. } => ErrorKind::Configuration,
         }
     }
@@ -212,6 +250,10 @@ pub enum KmsOperation {
     GenerateDataKeyWithoutPlaintext,
     /// `ReEncrypt` (the branch key store).
     ReEncrypt,
+    /// `GetPublicKey` (the RSA and ECDH keyrings, when built).
+    GetPublicKey,
+    /// `DeriveSharedSecret` (the ECDH keyring).
+    DeriveSharedSecret,
 }
 
 impl fmt::Display for KmsOperation {
@@ -222,6 +264,8 @@ impl fmt::Display for KmsOperation {
             Self::Decrypt => "Decrypt",
             Self::GenerateDataKeyWithoutPlaintext => "GenerateDataKeyWithoutPlaintext",
             Self::ReEncrypt => "ReEncrypt",
+            Self::GetPublicKey => "GetPublicKey",
+            Self::DeriveSharedSecret => "DeriveSharedSecret",
         })
     }
 }

@@ -2,6 +2,10 @@
 //! skip before any call, discovery keyrings refusing to encrypt, multi-keyring constructors.
 //! The calls themselves are tested against moto server in keyward-tests (`tests/kms.rs`).
 
+mod api {
+    mod asymmetric;
+}
+
 use std::sync::Arc;
 
 use aws_sdk_kms::config::{BehaviorVersion, Credentials, Region};

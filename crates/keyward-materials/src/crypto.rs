@@ -104,10 +104,23 @@ impl RsaPadding {
 }
 
 /// An RSA public key, from DER (SubjectPublicKeyInfo).
-pub(crate) struct RsaPublicKey(rsa::PublicEncryptingKey);
+#[derive(Clone)]
+pub struct RsaPublicKey(rsa::PublicEncryptingKey);
+
+impl core::fmt::Debug for RsaPublicKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("RsaPublicKey")
+            .field("bits", &self.bits())
+            .finish()
+    }
+}
 
 impl RsaPublicKey {
-    pub(crate) fn from_spki_der(der: &[u8]) -> Result<Self> {
+    /// Parses `SubjectPublicKeyInfo` DER.
+    ///
+    /// # Errors
+    /// [`Error::InvalidKey`] for anything else.
+    pub fn from_spki_der(der: &[u8]) -> Result<Self> {
         rsa::PublicEncryptingKey::from_der(der)
             .map(Self)
             .map_err(|_| Error::InvalidKey {
@@ -116,7 +129,16 @@ impl RsaPublicKey {
             })
     }
 
-    pub(crate) fn encrypt(&self, padding: RsaPadding, plaintext: &[u8]) -> Result<Vec<u8>> {
+    /// The modulus length in bits.
+    pub fn bits(&self) -> usize {
+        self.0.key_size_bits()
+    }
+
+    /// Encrypts `plaintext` (at most the padding's maximum for this key).
+    ///
+    /// # Errors
+    /// [`Error::Crypto`] when the plaintext is too long or the backend fails.
+    pub fn encrypt(&self, padding: RsaPadding, plaintext: &[u8]) -> Result<Vec<u8>> {
         let mut out = vec![0u8; self.0.key_size_bytes()];
         let len = match padding.oaep() {
             Some(algorithm) => rsa::OaepPublicEncryptingKey::new(self.0.clone()).and_then(|key| {

@@ -23,7 +23,7 @@ use crate::pem;
 /// The EDK provider id of the raw ECDH keyring.
 pub const RAW_ECDH_PROVIDER_ID: &str = "raw-ecdh";
 /// The EDK provider id of the AWS KMS ECDH keyring.
-pub(crate) const KMS_ECDH_PROVIDER_ID: &str = "aws-kms-ecdh";
+pub const KMS_ECDH_PROVIDER_ID: &str = "aws-kms-ecdh";
 
 const LABEL: &[u8] = b"ecdh-key-derivation";
 const PRF: &[u8] = b"HMAC_SHA384";
@@ -322,7 +322,7 @@ impl EcdhPrivateKey {
 
 /// `label 00 curve 00 PRF 00 sender ‖ recipient 00 version 00 context`: the counter-mode
 /// label, and the AAD of the data key's wrapping.
-pub(crate) fn fixed_info(
+pub fn fixed_info(
     curve: EcdhCurve,
     sender: &[u8],
     recipient: &[u8],
@@ -383,7 +383,10 @@ fn derive(
 
 /// Wraps `data_key` for the parties of `fixed_info`: the EDK ciphertext
 /// `nonce (32) ‖ commitment key (32) ‖ AES-256-GCM(data key) ‖ tag (16)`.
-pub(crate) fn wrap(secret: &[u8], fixed_info: &[u8], data_key: &[u8]) -> Result<Vec<u8>> {
+///
+/// # Errors
+/// [`Error::Crypto`] when the random generator or AES-GCM fails.
+pub fn wrap(secret: &[u8], fixed_info: &[u8], data_key: &[u8]) -> Result<Vec<u8>> {
     let nonce = random_array::<NONCE_LEN>()?;
     let keys = derive(secret, fixed_info, &nonce);
     let (commitment, wrapping) = keys.split_at(COMMITMENT_LEN);
@@ -398,7 +401,11 @@ pub(crate) fn wrap(secret: &[u8], fixed_info: &[u8], data_key: &[u8]) -> Result<
 
 /// Unwraps an EDK ciphertext of a `data_key_len`-byte key; the commitment key is compared in
 /// constant time before the AES-GCM tag is checked.
-pub(crate) fn unwrap(
+///
+/// # Errors
+/// [`Error::UnwrapFailed`] for a ciphertext of the wrong length, another commitment key or a
+/// tag that does not check out.
+pub fn unwrap(
     secret: &[u8],
     fixed_info: &[u8],
     ciphertext: &[u8],
@@ -426,7 +433,7 @@ pub(crate) fn unwrap(
 }
 
 /// Provider info: `01 ‖ u32 len ‖ recipient (compressed) ‖ u32 len ‖ sender (compressed)`.
-pub(crate) fn provider_info(recipient: &[u8], sender: &[u8]) -> Vec<u8> {
+pub fn provider_info(recipient: &[u8], sender: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(9 + recipient.len() + sender.len());
     out.push(VERSION);
     for key in [recipient, sender] {
@@ -441,7 +448,7 @@ pub(crate) fn provider_info(recipient: &[u8], sender: &[u8]) -> Vec<u8> {
 ///
 /// # Errors
 /// [`Error::InvalidKey`] for another layout or version.
-pub(crate) fn parse_provider_info(curve: EcdhCurve, info: &[u8]) -> Result<(&[u8], &[u8])> {
+pub fn parse_provider_info(curve: EcdhCurve, info: &[u8]) -> Result<(&[u8], &[u8])> {
     let malformed = Error::InvalidKey {
         kind: "ECDH provider info",
         reason: "not version 1 with two compressed keys of the configured curve",
@@ -462,7 +469,7 @@ pub(crate) fn parse_provider_info(curve: EcdhCurve, info: &[u8]) -> Result<(&[u8
 }
 
 /// Whether `info` has the version-1 layout of a curve other than `curve`.
-pub(crate) fn is_other_curve_layout(curve: EcdhCurve, info: &[u8]) -> bool {
+pub fn is_other_curve_layout(curve: EcdhCurve, info: &[u8]) -> bool {
     [EcdhCurve::P256, EcdhCurve::P384, EcdhCurve::P521]
         .into_iter()
         .filter(|other| *other != curve)

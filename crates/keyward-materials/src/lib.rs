@@ -18,6 +18,31 @@ mod secret;
 pub mod testing;
 
 pub use async_trait::async_trait;
+
+/// What keyward's AWS KMS keyrings share with this crate's raw keyrings (RSA encryption, the
+/// ECDH key derivation and EDK layout). Not part of the public API: no semver promise.
+#[doc(hidden)]
+pub mod internal {
+    pub use crate::crypto::RsaPublicKey;
+    pub use crate::ecdh::{
+        KMS_ECDH_PROVIDER_ID, fixed_info, is_other_curve_layout, parse_provider_info,
+        provider_info, unwrap, wrap,
+    };
+    pub use crate::pem::public_key_der as rsa_public_key_der;
+    pub use crate::raw_ecdh::describe as describe_ecdh_provider_info;
+
+    /// The length of an ECDH shared secret (the x-coordinate) on `curve`.
+    pub fn shared_secret_len(curve: crate::EcdhCurve) -> usize {
+        curve.field_len()
+    }
+
+    /// SHA-384 of `data`.
+    pub fn sha384(data: &[u8]) -> [u8; 48] {
+        let mut out = [0u8; 48];
+        out.copy_from_slice(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA384, data).as_ref());
+        out
+    }
+}
 pub use keyward_format::{
     AlgorithmSuite, CommitmentPolicy, EncryptedDataKey, EncryptionContext, SigningKey,
     VerificationKey,

@@ -28,8 +28,12 @@ pub(crate) fn private_key_der(pem: &str) -> Result<Zeroizing<Vec<u8>>> {
     }
 }
 
-/// An RSA public key as SubjectPublicKeyInfo DER.
-pub(crate) fn public_key_der(pem: &str) -> Result<Vec<u8>> {
+/// An RSA public key as SubjectPublicKeyInfo DER, from a `PUBLIC KEY` or `RSA PUBLIC KEY`
+/// PEM block.
+///
+/// # Errors
+/// [`Error::InvalidKey`] for anything else.
+pub fn public_key_der(pem: &str) -> Result<Vec<u8>> {
     let (label, der) = decode(pem, "RSA public")?;
     match label.as_str() {
         "PUBLIC KEY" => Ok(der.to_vec()),

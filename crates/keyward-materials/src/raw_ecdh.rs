@@ -257,7 +257,7 @@ impl Keyring for RawEcdhKeyring {
 
 /// `recipient 02ab01…`, from the hex of an ECDH provider info (version, length, then the
 /// recipient's compressed key).
-fn describe(hex: &str) -> String {
+pub fn describe(hex: &str) -> String {
     format!("recipient {}…", hex.get(10..22).unwrap_or(hex))
 }
 

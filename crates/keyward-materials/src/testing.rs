@@ -37,15 +37,26 @@ pub struct Expectations {
     pub binds_context: bool,
     /// The keyring wraps a data key it is given (a multi-keyring with a generator refuses).
     pub wraps_given_data_key: bool,
+    /// The keyring accepts the signing suites (the AWS KMS RSA keyring refuses them: its
+    /// public key can write messages, so a signature would prove nothing).
+    pub signing_suites: bool,
 }
 
 impl Expectations {
-    /// Binds the context and wraps a given data key.
+    /// Binds the context, wraps a given data key, accepts every suite.
     pub const fn new() -> Self {
         Self {
             binds_context: true,
             wraps_given_data_key: true,
+            signing_suites: true,
         }
+    }
+
+    /// Whether the keyring accepts the signing suites; one that does not must refuse to
+    /// encrypt under them, with a data key or without.
+    pub const fn signing_suites(mut self, accepts: bool) -> Self {
+        self.signing_suites = accepts;
+        self
     }
 
     /// Whether the keyring binds the encryption context.
@@ -74,7 +85,8 @@ impl Default for Expectations {
 /// - decrypt of those EDKs returns the same data key;
 /// - decrypt fails when the materials already hold a data key;
 /// - decrypt fails (and returns no materials) for EDKs of an unknown provider, and for no EDK;
-/// - decrypt with a different encryption context fails for keyrings that bind the context.
+/// - decrypt with a different encryption context fails for keyrings that bind the context;
+/// - a keyring that refuses the signing suites fails to encrypt under each of them.
 ///
 /// # Errors
 /// The first [`ContractViolation`].
@@ -96,6 +108,19 @@ pub async fn check_keyring(
         }
         let fresh =
             EncryptionMaterials::new(suite, context.clone(), BTreeSet::new(), signing_key.clone());
+        if suite.is_signing() && !expectations.signing_suites {
+            if keyring.on_encrypt(fresh).await.is_ok() {
+                return Err(violation("encrypt accepted a signing suite it must refuse"));
+            }
+            let given = Arc::new(DataKey::new(vec![0x5a; suite.data_key_len()]));
+            let with_key = EncryptionMaterials::new(suite, context, BTreeSet::new(), signing_key)
+                .with_data_key(given)
+                .map_err(|_| violation("materials refuse a data key"))?;
+            if keyring.on_encrypt(with_key).await.is_ok() {
+                return Err(violation("encrypt accepted a signing suite it must refuse"));
+            }
+            continue;
+        }
         let generated = keyring
             .on_encrypt(fresh)
             .await

@@ -34,7 +34,7 @@ pub mod materials {
 }
 
 pub use keyward_format::{
-    AlgorithmSuite, CommitmentPolicy, EncryptionContext, FrameLength, Header,
+    AlgorithmSuite, CommitmentPolicy, EncryptionContext, FrameLength, Header, fips_mode,
 };
 pub use keyward_materials::{Keyring, MaterialsManager, async_trait};
 

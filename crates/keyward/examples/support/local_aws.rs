@@ -59,3 +59,31 @@ pub(crate) async fn create_kms_key(kms: &aws_sdk_kms::Client) -> String {
         .expect("a new key has an ARN")
         .to_owned()
 }
+
+/// A new asymmetric KMS key of `spec` and `usage`: its ARN and its public key
+/// (`SubjectPublicKeyInfo` DER, as `GetPublicKey` returns it).
+pub(crate) async fn create_asymmetric_key(
+    kms: &aws_sdk_kms::Client,
+    spec: aws_sdk_kms::types::KeySpec,
+    usage: aws_sdk_kms::types::KeyUsageType,
+) -> (String, Vec<u8>) {
+    let arn = kms
+        .create_key()
+        .key_spec(spec)
+        .key_usage(usage)
+        .send()
+        .await
+        .expect("the local KMS creates a key")
+        .key_metadata()
+        .and_then(|metadata| metadata.arn())
+        .expect("a new key has an ARN")
+        .to_owned();
+    let public = kms
+        .get_public_key()
+        .key_id(&arn)
+        .send()
+        .await
+        .expect("the local KMS returns the public key");
+    let der = public.public_key().expect("a public key").as_ref().to_vec();
+    (arn, der)
+}
