@@ -126,24 +126,64 @@ pub fn run_manifest(name: &str, path: &Path, run: DecryptRun, skips: &Skips) -> 
     Ok(report)
 }
 
-/// Parses the header of a message that cannot be decrypted here and checks that every
-/// `aws-kms` encrypted data key names a valid KMS key ARN; returns how many it checked.
+/// Parses the header of a message that cannot be decrypted here and checks the layout of
+/// every AWS KMS encrypted data key in it; returns how many it checked. `aws-kms` and
+/// `aws-kms-rsa` EDKs must name a key ARN (an RSA ciphertext is one modulus of 2048 to 4096
+/// bits); an `aws-kms-ecdh` EDK must be version 1 with two points of one curve, each on it,
+/// and a ciphertext of nonce, commitment key, the suite's data key and tag.
 fn check_kms_header(ciphertext: &Path) -> Result<usize> {
+    use keyward::materials::{EcdhCurve, EcdhPublicKey};
     let bytes =
         std::fs::read(ciphertext).with_context(|| format!("reading {}", ciphertext.display()))?;
     let (header, _) = keyward::format::Header::from_bytes(&bytes, None)
         .context("the header of a KMS message does not parse")?;
+    let key_arn = |info: &[u8]| -> Result<()> {
+        let info = std::str::from_utf8(info)?;
+        let arn = keyward::kms::KmsArn::parse(info)?;
+        ensure!(
+            arn.resource_type() == keyward::kms::ResourceType::Key,
+            "provider info {info:?} is not a key ARN"
+        );
+        Ok(())
+    };
     let mut checked = 0;
     for edk in header.encrypted_data_keys() {
-        if edk.provider_id() == keyward::kms::PROVIDER_ID {
-            let info = std::str::from_utf8(edk.provider_info())?;
-            let arn = keyward::kms::KmsArn::parse(info)?;
-            ensure!(
-                arn.resource_type() == keyward::kms::ResourceType::Key,
-                "aws-kms provider info {info:?} is not a key ARN"
-            );
-            checked += 1;
+        match edk.provider_id() {
+            keyward::kms::PROVIDER_ID => key_arn(edk.provider_info())?,
+            keyward::kms::RSA_PROVIDER_ID => {
+                key_arn(edk.provider_info())?;
+                ensure!(
+                    matches!(edk.ciphertext().len(), 256 | 384 | 512),
+                    "an aws-kms-rsa ciphertext of {} bytes",
+                    edk.ciphertext().len()
+                );
+            }
+            keyward::materials::internal::KMS_ECDH_PROVIDER_ID => {
+                let info = edk.provider_info();
+                let curve = [EcdhCurve::P256, EcdhCurve::P384, EcdhCurve::P521]
+                    .into_iter()
+                    .find(|&curve| {
+                        keyward::materials::internal::parse_provider_info(curve, info).is_ok_and(
+                            |(recipient, sender)| {
+                                EcdhPublicKey::from_compressed(curve, recipient).is_ok()
+                                    && EcdhPublicKey::from_compressed(curve, sender).is_ok()
+                            },
+                        )
+                    });
+                ensure!(
+                    curve.is_some(),
+                    "an aws-kms-ecdh provider info that is not version 1 with two points of one curve"
+                );
+                let expected = 32 + 32 + header.suite().data_key_len() + 16;
+                ensure!(
+                    edk.ciphertext().len() == expected,
+                    "an aws-kms-ecdh ciphertext of {} bytes, not {expected}",
+                    edk.ciphertext().len()
+                );
+            }
+            _ => continue,
         }
+        checked += 1;
     }
     Ok(checked)
 }

@@ -168,7 +168,10 @@ fn document(reports: &[SetReport], total: &SetReport) -> String {
         out.push_str(
             "\n## AWS KMS\n\nThe public AWS KMS vectors were written with keys in real AWS accounts, so\n\
              they stay skipped here. Each positive one is still read: its header parses and every\n\
-             `aws-kms` encrypted data key names a valid KMS key ARN.\n\n\
+             AWS KMS encrypted data key has its keyring's layout (`aws-kms` and `aws-kms-rsa`\n\
+             name a key ARN, an RSA ciphertext is one 2048- to 4096-bit modulus; `aws-kms-ecdh`\n\
+             is version 1 with two points on one curve and a nonce, commitment key, data key and\n\
+             tag, as the raw ECDH keyring writes it).\n\n\
              | set | KMS headers checked |\n|---|---|\n",
         );
         for (name, count) in kms_headers {
