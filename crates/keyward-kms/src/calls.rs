@@ -64,16 +64,7 @@ impl Kms {
                 .send()
                 .await
                 .map_err(|error| Error::from_sdk(operation, key_id, error))?;
-            let plaintext = Zeroizing::new(
-                output
-                    .plaintext
-                    .take()
-                    .ok_or(Error::MissingResponseField {
-                        operation,
-                        field: "Plaintext",
-                    })?
-                    .into_inner(),
-            );
+            let plaintext = secret_field(output.plaintext.take(), operation, "Plaintext")?;
             if plaintext.len() != expected_len {
                 return Err(Error::PlaintextLength {
                     operation,
@@ -128,16 +119,7 @@ impl Kms {
                 actual: output.key_id,
             });
         }
-        let plaintext = Zeroizing::new(
-            output
-                .plaintext
-                .take()
-                .ok_or(Error::MissingResponseField {
-                    operation,
-                    field: "Plaintext",
-                })?
-                .into_inner(),
-        );
+        let plaintext = secret_field(output.plaintext.take(), operation, "Plaintext")?;
         let expected = materials.suite().data_key_len();
         if plaintext.len() != expected {
             return Err(Error::PlaintextLength {
@@ -203,6 +185,19 @@ pub(crate) fn kms_edks(
             let (arn, text) = crate::arn::parse_provider_info(edk.provider_info())?;
             Ok((arn, text, edk))
         })
+}
+
+/// A secret field of a KMS response (a plaintext data key, a shared secret), in a zeroizing
+/// buffer; its absence is [`Error::MissingResponseField`].
+pub(crate) fn secret_field(
+    blob: Option<Blob>,
+    operation: KmsOperation,
+    field: &'static str,
+) -> Result<Zeroizing<Vec<u8>>, Error> {
+    Ok(Zeroizing::new(
+        blob.ok_or(Error::MissingResponseField { operation, field })?
+            .into_inner(),
+    ))
 }
 
 /// The EDK of a `GenerateDataKey` or `Encrypt` response, whose key id must be a key ARN.

@@ -11,7 +11,7 @@ use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::{KeyAgreementAlgorithmSpec, KeySpec, KeyUsageType};
 use keyward_format::EncryptedDataKey;
 use keyward_materials::internal::{
-    KMS_ECDH_PROVIDER_ID, describe_ecdh_provider_info, fixed_info, is_other_curve_layout,
+    KMS_ECDH_PROVIDER_ID, describe_ecdh_attempts, fixed_info, is_other_curve_layout,
     parse_provider_info, provider_info, shared_secret_len, unwrap, wrap,
 };
 use keyward_materials::{
@@ -21,7 +21,7 @@ use keyward_materials::{
 use zeroize::Zeroizing;
 
 use crate::arn::validate_identifier;
-use crate::calls::{Kms, check_no_data_key};
+use crate::calls::{Kms, check_no_data_key, secret_field};
 use crate::error::{Error, KmsOperation};
 
 /// Wraps data keys like [`keyward_materials::RawEcdhKeyring`], with the private key of one
@@ -139,16 +139,7 @@ impl KmsEcdhKeyring {
                 field: "KeyAgreementAlgorithm ECDH",
             });
         }
-        let secret = Zeroizing::new(
-            output
-                .shared_secret
-                .take()
-                .ok_or(Error::MissingResponseField {
-                    operation,
-                    field: "SharedSecret",
-                })?
-                .into_inner(),
-        );
+        let secret = secret_field(output.shared_secret.take(), operation, "SharedSecret")?;
         let expected = shared_secret_len(peer.curve());
         if secret.len() != expected {
             return Err(Error::SharedSecretLength {
@@ -371,15 +362,7 @@ impl Keyring for KmsEcdhKeyring {
             })
         })
         .await
-        .map_err(|mut error| {
-            // Provider info is binary: name the recipient's key by its first bytes.
-            if let keyward_materials::Error::UnableToDecrypt { attempts } = &mut error {
-                for attempt in attempts.iter_mut() {
-                    attempt.provider_info = describe_ecdh_provider_info(&attempt.provider_info);
-                }
-            }
-            error
-        })
+        .map_err(describe_ecdh_attempts)
     }
 }
 

@@ -17,7 +17,7 @@ use keyward_materials::{
 use zeroize::Zeroizing;
 
 use crate::arn::{KmsArn, ResourceType, mrk_match_for_decrypt, validate_identifier};
-use crate::calls::{Kms, check_no_data_key};
+use crate::calls::{Kms, check_no_data_key, secret_field};
 use crate::error::{Error, KmsOperation};
 
 /// The provider id of the AWS KMS RSA keyring's encrypted data keys.
@@ -414,16 +414,7 @@ impl KmsRsaKeyring {
                 actual: output.key_id,
             });
         }
-        Ok(Zeroizing::new(
-            output
-                .plaintext
-                .take()
-                .ok_or(Error::MissingResponseField {
-                    operation,
-                    field: "Plaintext",
-                })?
-                .into_inner(),
-        ))
+        secret_field(output.plaintext.take(), operation, "Plaintext")
     }
 }
 

@@ -29,7 +29,7 @@ pub mod internal {
         provider_info, unwrap, wrap,
     };
     pub use crate::pem::public_key_der as rsa_public_key_der;
-    pub use crate::raw_ecdh::describe as describe_ecdh_provider_info;
+    pub use crate::raw_ecdh::describe_attempts as describe_ecdh_attempts;
 
     /// The length of an ECDH shared secret (the x-coordinate) on `curve`.
     pub fn shared_secret_len(curve: crate::EcdhCurve) -> usize {

@@ -243,22 +243,21 @@ impl Keyring for RawEcdhKeyring {
             Some(core::future::ready(unwrapped))
         })
         .await
-        .map_err(|mut error| {
-            // Provider info is binary: name the recipient's key by its first bytes.
-            if let Error::UnableToDecrypt { attempts } = &mut error {
-                for attempt in attempts.iter_mut() {
-                    attempt.provider_info = describe(&attempt.provider_info);
-                }
-            }
-            error
-        })
+        .map_err(describe_attempts)
     }
 }
 
-/// `recipient 02ab01…`, from the hex of an ECDH provider info (version, length, then the
-/// recipient's compressed key).
-pub fn describe(hex: &str) -> String {
-    format!("recipient {}…", hex.get(10..22).unwrap_or(hex))
+/// An unable-to-decrypt error of an ECDH keyring with each attempt's provider info (binary)
+/// shown as `recipient 02ab01…`: the first bytes of the recipient's compressed key, from the
+/// hex of version, length and key.
+pub fn describe_attempts(mut error: Error) -> Error {
+    if let Error::UnableToDecrypt { attempts } = &mut error {
+        for attempt in attempts.iter_mut() {
+            let hex = &attempt.provider_info;
+            attempt.provider_info = format!("recipient {}…", hex.get(10..22).unwrap_or(hex));
+        }
+    }
+    error
 }
 
 impl fmt::Debug for RawEcdhKeyring {
