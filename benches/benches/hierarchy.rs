@@ -21,7 +21,8 @@ fn hierarchy(c: &mut Criterion) {
     let store = MemoryKeyStore::new("bench");
     let id = runtime
         .block_on(store.create_key(None, &EncryptionContext::new()))
-        .expect("branch key");
+        .expect("branch key")
+        .branch_key_id;
     let keyring = HierarchicalKeyring::builder(store, id, Duration::from_secs(600))
         .build()
         .expect("keyring");

@@ -127,7 +127,8 @@ async fn ten_thousand_encrypts_cost_one_kms_decrypt_and_decrypting_them_one_more
         .store
         .create_key(None, &EncryptionContext::new())
         .await
-        .unwrap();
+        .unwrap()
+        .branch_key_id;
     let keyring = HierarchicalKeyring::builder(f.store.clone(), &id, TTL)
         .build()
         .unwrap();
@@ -165,7 +166,8 @@ async fn rotation_after_the_ttl_and_a_second_keyring_over_the_same_table() {
         .store
         .create_key(None, &EncryptionContext::new())
         .await
-        .unwrap();
+        .unwrap()
+        .branch_key_id;
     let clock = Arc::new(ManualClock::new());
     let keyring = HierarchicalKeyring::builder(f.store.clone(), &id, TTL)
         .cache(storm_cache(&clock))
@@ -230,12 +232,14 @@ async fn tenants_through_a_supplier_are_isolated() {
         .store
         .create_key(Some("tenant-a"), &context("a"))
         .await
-        .unwrap();
+        .unwrap()
+        .branch_key_id;
     let b = f
         .store
         .create_key(Some("tenant-b"), &context("b"))
         .await
-        .unwrap();
+        .unwrap()
+        .branch_key_id;
     assert_eq!(a, "tenant-a");
     let supplier = ContextKeySupplier::new("tenant", [("a", "tenant-a"), ("b", "tenant-b")]);
     let shared = client(
@@ -290,7 +294,8 @@ async fn a_thousand_concurrent_encrypts_in_the_grace_period_refresh_once() {
         .store
         .create_key(None, &EncryptionContext::new())
         .await
-        .unwrap();
+        .unwrap()
+        .branch_key_id;
     let clock = Arc::new(ManualClock::new());
     let ttl = Duration::from_secs(60);
     let client = Arc::new(client(
@@ -331,7 +336,8 @@ async fn outages_give_typed_errors_cached_keys_serve_and_the_keyring_recovers() 
         .store
         .create_key(None, &EncryptionContext::new())
         .await
-        .unwrap();
+        .unwrap()
+        .branch_key_id;
     let clock = Arc::new(ManualClock::new());
     let client = client(
         HierarchicalKeyring::builder(f.store.clone(), &id, TTL)
@@ -391,7 +397,8 @@ async fn items_and_kms_contexts_have_the_official_layout() {
         .store
         .create_key(Some("layout"), &context("acme"))
         .await
-        .unwrap();
+        .unwrap()
+        .branch_key_id;
     f.store.version_key(&id).await.unwrap();
     let items = f
         .ddb
@@ -555,7 +562,8 @@ async fn discovery_stores_read_but_never_write_and_tables_are_checked() {
         .store
         .create_key(None, &EncryptionContext::new())
         .await
-        .unwrap();
+        .unwrap()
+        .branch_key_id;
     for configuration in [
         KmsConfiguration::Discovery,
         KmsConfiguration::MrkDiscovery {
@@ -656,4 +664,413 @@ async fn discovery_stores_read_but_never_write_and_tables_are_checked() {
         wrong.create_key_store().await,
         Err(Error::InvalidConfiguration(_))
     ));
+}
+
+/// The branch key version a message's first EDK names, as a UUID.
+fn message_version(message: &[u8]) -> String {
+    let (header, _) = keyward::format::Header::from_bytes(message, None).unwrap();
+    let hex: String = header.encrypted_data_keys()[0].ciphertext()[28..44]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
+}
+
+/// Records, per DynamoDB read request, whether it asked for a consistent read, and how many
+/// requests were in flight at most.
+#[derive(Debug, Clone, Default)]
+struct Spy {
+    reads: Arc<std::sync::Mutex<Vec<(String, bool)>>>,
+    in_flight: Arc<std::sync::atomic::AtomicUsize>,
+    max_in_flight: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Intercept for Spy {
+    fn name(&self) -> &'static str {
+        "Spy"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        let request = context.request();
+        let target = request
+            .headers()
+            .get("x-amz-target")
+            .unwrap_or_default()
+            .to_owned();
+        if target.ends_with(".GetItem") || target.ends_with(".Query") {
+            let body: serde_json::Value =
+                serde_json::from_slice(request.body().bytes().unwrap_or_default()).unwrap();
+            let consistent = body["ConsistentRead"] == true;
+            self.reads.lock().unwrap().push((target, consistent));
+        }
+        Ok(())
+    }
+
+    fn read_before_deserialization(
+        &self,
+        _context: &aws_sdk_kms::config::interceptors::BeforeDeserializationInterceptorContextRef<
+            '_,
+        >,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+impl Spy {
+    fn reads(&self) -> Vec<(String, bool)> {
+        std::mem::take(&mut self.reads.lock().unwrap())
+    }
+}
+
+#[tokio::test]
+async fn consistent_reads_and_what_create_and_version_return_put_new_versions_to_use_at_once() {
+    let f = fixture("consistent").await;
+    let spy = Spy::default();
+    let ddb = aws_sdk_dynamodb::Client::from_conf(
+        f.ddb.config().to_builder().interceptor(spy.clone()).build(),
+    );
+    let store = |consistent: bool| {
+        DynamoDbKeyStore::builder(
+            ddb.clone(),
+            f.kms.clone(),
+            &f.table,
+            "keyward-tests",
+            KmsConfiguration::KeyArn(f.arn.clone()),
+        )
+        .consistent_reads(consistent)
+        .build()
+        .unwrap()
+    };
+    let (eventual, consistent) = (store(false), store(true));
+
+    let created = consistent
+        .create_key(Some("fresh"), &context("fresh"))
+        .await
+        .unwrap();
+    assert_eq!(created.branch_key_id, "fresh");
+    let keyring = HierarchicalKeyring::builder(consistent.clone(), "fresh", TTL)
+        .build()
+        .unwrap();
+    let client = client(keyring.clone());
+    let first = client.encrypt(b"first", &context("fresh")).await.unwrap();
+    assert_eq!(message_version(&first), created.version);
+
+    let rotated = consistent.version_key("fresh").await.unwrap();
+    assert_eq!(rotated.previous_version, created.version);
+    assert_ne!(rotated.version, created.version);
+    assert_eq!(keyring.refresh("fresh").await.unwrap(), rotated.version);
+    let second = client.encrypt(b"second", &context("fresh")).await.unwrap();
+    assert_eq!(message_version(&second), rotated.version);
+    for (message, plaintext) in [(&first, &b"first"[..]), (&second, b"second")] {
+        assert_eq!(
+            client.decrypt(message).await.unwrap().plaintext(),
+            plaintext
+        );
+    }
+    // Every read of the consistent store asked for it; the default store's do not.
+    let reads = spy.reads();
+    assert!(reads.len() >= 3, "{reads:?}");
+    assert!(reads.iter().all(|(_, consistent)| *consistent), "{reads:?}");
+    eventual.get_active_branch_key("fresh").await.unwrap();
+    eventual.get_branch_key_versions("fresh").await.unwrap();
+    let reads = spy.reads();
+    assert_eq!(reads.len(), 2, "{reads:?}");
+    assert!(reads.iter().all(|(_, consistent)| !consistent), "{reads:?}");
+
+    // The versions, newest first, from one Query, with their KMS key and context.
+    let versions = consistent.get_branch_key_versions("fresh").await.unwrap();
+    let listed: Vec<(&str, bool)> = versions
+        .iter()
+        .map(|v| (v.version.as_str(), v.active))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            (rotated.version.as_str(), true),
+            (created.version.as_str(), false)
+        ]
+    );
+    for version in &versions {
+        assert_eq!(version.kms_key_arn.as_deref(), Some(f.arn.as_str()));
+        assert_eq!(version.encryption_context, context("fresh"));
+        assert!(
+            version.create_time.ends_with('Z'),
+            "{}",
+            version.create_time
+        );
+    }
+    assert_eq!(spy.reads(), [("DynamoDB_20120810.Query".to_owned(), true)]);
+    // Clear errors: an existing id, a missing key.
+    let duplicate = consistent
+        .create_key(Some("fresh"), &context("fresh"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&duplicate, Error::BranchKeyExists { id } if id == "fresh"),
+        "{duplicate:?}"
+    );
+    let missing = consistent
+        .get_branch_key_versions("nobody")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(missing, Error::BranchKeyNotFound { .. }),
+        "{missing:?}"
+    );
+    assert!(matches!(
+        consistent.version_key("nobody").await,
+        Err(Error::BranchKeyNotFound { .. })
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_tenants_one_fetch_each_with_a_bounded_fan_out_and_a_warm_start() {
+    const TENANTS: usize = 1000;
+    let f = fixture("fleet").await;
+    let ids: Vec<String> = (0..TENANTS).map(|i| format!("tenant-{i:04}")).collect();
+    // One at a time: moto's DynamoDB does not take concurrent transactions.
+    for id in &ids {
+        f.store.create_key(Some(id), &context(id)).await.unwrap();
+    }
+
+    let spy = Spy::default();
+    let ddb = aws_sdk_dynamodb::Client::from_conf(
+        f.ddb.config().to_builder().interceptor(spy.clone()).build(),
+    );
+    let store = DynamoDbKeyStore::builder(
+        ddb,
+        f.kms.clone(),
+        &f.table,
+        "keyward-tests",
+        KmsConfiguration::KeyArn(f.arn.clone()),
+    )
+    .build()
+    .unwrap();
+    let supplier =
+        || ContextKeySupplier::new("tenant", ids.iter().map(|id| (id.clone(), id.clone())));
+    let keyring = HierarchicalKeyring::builder(store.clone(), supplier(), TTL)
+        .cache(StormTrackingCache::new(2 * TENANTS))
+        .max_concurrent_fetches(8)
+        .build()
+        .unwrap();
+    let shared = Arc::new(client(keyring));
+    let (ddb_before, kms_before) = (f.ddb_calls.total(), f.kms_calls.decrypt());
+    // Four messages per tenant at once, every tenant cold.
+    let mut tasks = tokio::task::JoinSet::new();
+    for round in 0..4 {
+        for id in &ids {
+            let (client, id) = (shared.clone(), id.clone());
+            tasks.spawn(async move {
+                let message = client
+                    .encrypt(format!("{id} {round}").as_bytes(), &context(&id))
+                    .await
+                    .unwrap();
+                (id, round, message)
+            });
+        }
+    }
+    let mut messages = Vec::with_capacity(4 * TENANTS);
+    while let Some(done) = tasks.join_next().await {
+        messages.push(done.unwrap());
+    }
+    assert_eq!(
+        f.ddb_calls.total() - ddb_before,
+        TENANTS as u64,
+        "one GetItem per tenant"
+    );
+    assert_eq!(f.kms_calls.decrypt() - kms_before, TENANTS as u64);
+    let max = spy.max_in_flight.load(Ordering::SeqCst);
+    assert!(max <= 8, "at most 8 DynamoDB requests in flight, saw {max}");
+    // Decrypting: one version read per tenant.
+    for (id, round, message) in &messages {
+        let decrypted = shared.decrypt(message).await.unwrap();
+        assert_eq!(decrypted.plaintext(), format!("{id} {round}").as_bytes());
+    }
+    assert_eq!(f.ddb_calls.total() - ddb_before, 2 * TENANTS as u64);
+
+    // A warm start: a new keyring pre-loads every tenant; then 1,000 encrypts and the
+    // decryption of the 4,000 messages read nothing.
+    let warm = HierarchicalKeyring::builder(store, supplier(), TTL)
+        .cache(StormTrackingCache::new(2 * TENANTS))
+        .max_concurrent_fetches(8)
+        .build()
+        .unwrap();
+    let report = warm.preload(ids.iter().cloned(), 0).await;
+    assert_eq!(report.branch_keys, TENANTS);
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    let warm = client(warm);
+    let (ddb_before, kms_before) = (f.ddb_calls.total(), f.kms_calls.decrypt());
+    for id in &ids {
+        warm.encrypt(b"warm", &context(id)).await.unwrap();
+    }
+    for (_, _, message) in &messages {
+        warm.decrypt(message).await.unwrap();
+    }
+    assert_eq!(f.ddb_calls.total() - ddb_before, 0);
+    assert_eq!(f.kms_calls.decrypt() - kms_before, 0);
+}
+
+/// Answers the first `remaining` attempts of every request with a throttling error, as
+/// DynamoDB and KMS send it, before the SDK reads the response.
+#[derive(Debug, Clone)]
+struct Throttle {
+    remaining: Arc<std::sync::atomic::AtomicU64>,
+    throttled: Arc<std::sync::atomic::AtomicU64>,
+    error_type: &'static str,
+}
+
+impl Throttle {
+    fn new(attempts: u64, error_type: &'static str) -> Self {
+        Self {
+            remaining: Arc::new(attempts.into()),
+            throttled: Arc::default(),
+            error_type,
+        }
+    }
+
+    fn throttled(&self) -> u64 {
+        self.throttled.load(Ordering::SeqCst)
+    }
+}
+
+impl Intercept for Throttle {
+    fn name(&self) -> &'static str {
+        "Throttle"
+    }
+
+    fn modify_before_deserialization(
+        &self,
+        context: &mut aws_sdk_kms::config::interceptors::BeforeDeserializationInterceptorContextMut<
+            '_,
+        >,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let take = self
+            .remaining
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+        if take.is_ok() {
+            self.throttled.fetch_add(1, Ordering::SeqCst);
+            let response = context.response_mut();
+            *response.status_mut() = 400.try_into().unwrap();
+            response
+                .headers_mut()
+                .insert("content-type", "application/x-amz-json-1.0");
+            *response.body_mut() = format!(
+                r#"{{"__type":"{}","message":"Rate exceeded (test)"}}"#,
+                self.error_type
+            )
+            .into();
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn throttling_is_retried_then_typed_and_cached_keys_serve_through_it() {
+    use aws_sdk_kms::config::retry::RetryConfig;
+    let f = fixture("throttle").await;
+    let id = f
+        .store
+        .create_key(None, &EncryptionContext::new())
+        .await
+        .unwrap()
+        .branch_key_id;
+    // The SDK's standard retry mode, three attempts, short backoff for the test.
+    let retry = RetryConfig::standard()
+        .with_max_attempts(3)
+        .with_initial_backoff(Duration::from_millis(5))
+        .with_max_backoff(Duration::from_millis(20));
+    let ddb_throttle = Throttle::new(0, "com.amazonaws.dynamodb.v20120810#ThrottlingException");
+    let kms_throttle = Throttle::new(0, "ThrottlingException");
+    let ddb = aws_sdk_dynamodb::Client::from_conf(
+        f.ddb
+            .config()
+            .to_builder()
+            .retry_config(retry.clone())
+            .interceptor(ddb_throttle.clone())
+            .build(),
+    );
+    let kms = aws_sdk_kms::Client::from_conf(
+        f.kms
+            .config()
+            .to_builder()
+            .retry_config(retry)
+            .interceptor(kms_throttle.clone())
+            .build(),
+    );
+    let store = DynamoDbKeyStore::builder(
+        ddb,
+        kms,
+        &f.table,
+        "keyward-tests",
+        KmsConfiguration::KeyArn(f.arn.clone()),
+    )
+    .build()
+    .unwrap();
+
+    // Two throttled attempts of each service: retried, and the read succeeds.
+    ddb_throttle.remaining.store(2, Ordering::SeqCst);
+    kms_throttle.remaining.store(2, Ordering::SeqCst);
+    store.get_active_branch_key(&id).await.unwrap();
+    assert_eq!((ddb_throttle.throttled(), kms_throttle.throttled()), (2, 2));
+
+    // Throttled past the retries: typed errors naming the throttling.
+    ddb_throttle.remaining.store(u64::MAX, Ordering::SeqCst);
+    let error = store.get_active_branch_key(&id).await.unwrap_err();
+    assert!(
+        matches!(&error, Error::DynamoDb { operation: "GetItem", kind, .. } if *kind == keyward::materials::ErrorKind::Unavailable),
+        "{error:?}"
+    );
+    assert_eq!(error.service_error_code(), Some("ThrottlingException"));
+    assert_eq!(ddb_throttle.throttled(), 2 + 3, "three attempts");
+    ddb_throttle.remaining.store(0, Ordering::SeqCst);
+    kms_throttle.remaining.store(u64::MAX, Ordering::SeqCst);
+    let error = store.get_active_branch_key(&id).await.unwrap_err();
+    assert_eq!(error.kind(), keyward::materials::ErrorKind::Unavailable);
+    assert_eq!(error.service_error_code(), Some("ThrottlingException"));
+    kms_throttle.remaining.store(0, Ordering::SeqCst);
+
+    // A keyring whose refresh is throttled keeps serving its cached key within the TTL, and
+    // fails typed once the TTL is over.
+    let clock = Arc::new(ManualClock::new());
+    let ttl = Duration::from_secs(60);
+    let client = client(
+        HierarchicalKeyring::builder(store, &id, ttl)
+            .cache(storm_cache(&clock))
+            .build()
+            .unwrap(),
+    );
+    client.encrypt(b"warm", &context("a")).await.unwrap();
+    ddb_throttle.remaining.store(u64::MAX, Ordering::SeqCst);
+    clock.advance(Duration::from_secs(55));
+    client
+        .encrypt(b"in the grace period", &context("a"))
+        .await
+        .unwrap();
+    clock.advance(Duration::from_secs(10));
+    let error = client.encrypt(b"expired", &context("a")).await.unwrap_err();
+    let inner = find(&error).unwrap_or_else(|| panic!("{error:?}"));
+    assert_eq!(inner.service_error_code(), Some("ThrottlingException"));
+    // Throttling ends: the keyring recovers after the grace interval of the failed fetch.
+    ddb_throttle.remaining.store(0, Ordering::SeqCst);
+    clock.advance(Duration::from_secs(2));
+    client.encrypt(b"recovered", &context("a")).await.unwrap();
 }

@@ -1,7 +1,7 @@
 """Runs moto's server for keyward's tests, with fixes applied in this process only.
 
 Each change below says what moto (5.2.5) does and what this launcher does instead. Every change
-replaces attributes of `moto.kms` before the server starts; the installed package is left
+replaces attributes of `moto.kms` (change 7: `moto.dynamodb`) before the server starts; the installed package is left
 untouched.
 
 1. Multi-Region key ids. moto writes the key id into a fixed 36-byte field of its ciphertext
@@ -73,6 +73,13 @@ untouched.
    primes found by a Miller-Rabin search over it (e = 65537), which takes a few seconds for
    RSA_4096. Symmetric keys draw exactly what they drew before asymmetric keys were covered.
    Off by default.
+
+7. DynamoDB TransactWriteItems. moto backs up every table a transaction writes with a deep
+   copy of all its items before applying it, so N transactions on one table cost O(N^2): a key
+   store with a thousand branch keys takes minutes to fill. Here a transaction of only Put,
+   Delete and ConditionCheck operations (which replace or remove items, never change one in
+   place) backs up each table's item maps alone, sharing the items; transactions with an Update
+   keep moto's deep copy. The rollback on a failed condition is moto's, unchanged.
 
 Still moto's: `ReEncrypt` takes symmetric keys only (an RSA source ciphertext does not decrypt,
 an RSA destination is refused); no `GenerateDataKeyPair*`; `DryRun` is ignored outside
@@ -556,6 +563,49 @@ if os.environ.get("KEYWARD_MOTO_DETERMINISTIC_KEYS") == "1":
         return key_pair
 
     models.generate_private_key = _seeded_key_pair
+
+# 7. DynamoDB TransactWriteItems: a backup of the item maps, not of every item.
+
+import copy as _copy  # noqa: E402
+import threading as _threading  # noqa: E402
+import types as _types  # noqa: E402
+from collections import defaultdict as _defaultdict  # noqa: E402
+
+import moto.dynamodb.models as _ddb_models  # noqa: E402
+from moto.dynamodb.models.table import Table as _Table  # noqa: E402
+
+_item_map_backup = _threading.local()
+
+
+def _backup_deepcopy(obj, memo=None):
+    if getattr(_item_map_backup, "on", False) and isinstance(obj, _Table):
+        backup = _copy.copy(obj)
+        backup.items = _defaultdict(
+            dict,
+            {key: dict(value) if isinstance(value, dict) else value
+             for key, value in obj.items.items()},
+        )
+        return backup
+    return _copy.deepcopy(obj, memo)
+
+
+_copy_for_dynamodb = _types.ModuleType("copy")
+_copy_for_dynamodb.__dict__.update(_copy.__dict__)
+_copy_for_dynamodb.deepcopy = _backup_deepcopy
+_ddb_models.copy = _copy_for_dynamodb
+_transact_write_items = _ddb_models.DynamoDBBackend.transact_write_items
+
+
+def _transact_write_items_replacing(self, transact_items):
+    replacing = all("Update" not in item for item in transact_items)
+    _item_map_backup.on = replacing
+    try:
+        return _transact_write_items(self, transact_items)
+    finally:
+        _item_map_backup.on = False
+
+
+_ddb_models.DynamoDBBackend.transact_write_items = _transact_write_items_replacing
 
 from moto.server import main  # noqa: E402  (after the fixes, on purpose)
 

@@ -31,11 +31,15 @@ pub(crate) enum Command {
 pub(crate) enum KeystoreCommand {
     /// Create the DynamoDB table (or check an existing one) and print its ARN.
     Create(KeystoreArgs),
-    /// Create a branch key and print its id.
+    /// Create a branch key and print its id (with --json, its first version too).
     CreateKey(CreateKeyArgs),
-    /// Rotate a branch key: a new version becomes active.
+    /// Rotate a branch key: a new version becomes active. Prints the old and new versions.
     VersionKey(BranchKeyArgs),
-    /// Print the store's configuration, and a branch key's active version and context.
+    /// List a branch key's versions, newest first, without decrypting them.
+    Versions(BranchKeyArgs),
+    /// Print the store's configuration; with --branch-key-id, every version of the key with
+    /// its create time, KMS key and context, and whether it decrypts under the configured
+    /// KMS key (an audit: one KMS Decrypt per version).
     Describe(DescribeArgs),
 }
 
@@ -49,10 +53,27 @@ pub(crate) struct KeystoreArgs {
     /// Keep one per table.
     #[arg(long)]
     pub(crate) logical_name: Option<String>,
-    /// The KMS key ARN protecting the branch keys (without it the store is read-only and
-    /// decrypts with the key each item names).
-    #[arg(long, value_name = "KEY_ARN")]
+    /// The KMS key ARN protecting the branch keys (without it, or --mrk-kms-key, the store is
+    /// read-only and decrypts with the key each item names).
+    #[arg(long, value_name = "KEY_ARN", group = "store_kms")]
     pub(crate) kms_key: Option<String>,
+    /// A multi-Region KMS key ARN protecting the branch keys: items written under any of its
+    /// replicas are read through this one.
+    #[arg(long, value_name = "KEY_ARN", group = "store_kms")]
+    pub(crate) mrk_kms_key: Option<String>,
+    /// Read-only multi-Region discovery: each item is decrypted with its key, multi-Region
+    /// keys through their replica in this region.
+    #[arg(long, value_name = "REGION", group = "store_kms")]
+    pub(crate) mrk_discovery_region: Option<String>,
+    /// The region of the store's KMS calls (default: --region, the DynamoDB table's).
+    #[arg(long, value_name = "REGION")]
+    pub(crate) kms_region: Option<String>,
+    /// Strongly consistent DynamoDB reads: see a key or version right after it was written.
+    #[arg(long)]
+    pub(crate) consistent_reads: bool,
+    /// Print JSON for scripts.
+    #[arg(long)]
+    pub(crate) json: bool,
     #[command(flatten)]
     pub(crate) aws: AwsArgs,
 }
@@ -185,8 +206,21 @@ pub(crate) struct Keys {
     #[arg(long)]
     pub(crate) keystore_logical_name: Option<String>,
     /// The KMS key ARN protecting the branch keys (default: the key each item names).
-    #[arg(long, value_name = "KEY_ARN")]
+    #[arg(long, value_name = "KEY_ARN", group = "keystore_kms")]
     pub(crate) keystore_kms_key: Option<String>,
+    /// A multi-Region KMS key ARN protecting the branch keys (any replica's items are read
+    /// through this one).
+    #[arg(long, value_name = "KEY_ARN", group = "keystore_kms")]
+    pub(crate) keystore_mrk_kms_key: Option<String>,
+    /// Multi-Region discovery for the branch keys: through each key's replica in this region.
+    #[arg(long, value_name = "REGION", group = "keystore_kms")]
+    pub(crate) keystore_mrk_discovery_region: Option<String>,
+    /// The region of the branch key store's KMS calls (default: --region).
+    #[arg(long, value_name = "REGION")]
+    pub(crate) keystore_kms_region: Option<String>,
+    /// Strongly consistent reads of the branch key store.
+    #[arg(long)]
+    pub(crate) keystore_consistent_reads: bool,
     /// How long a fetched branch key is used, in seconds.
     #[arg(long, default_value_t = 600)]
     pub(crate) branch_key_ttl: u64,

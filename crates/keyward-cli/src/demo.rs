@@ -169,13 +169,15 @@ async fn hierarchical(context: &EncryptionContext) -> Result<()> {
             Some("acme-branch-key"),
             &EncryptionContext::from([("tenant", "acme")]),
         )
-        .await?;
+        .await?
+        .branch_key_id;
     let globex = store
         .create_key(
             Some("globex-branch-key"),
             &EncryptionContext::from([("tenant", "globex")]),
         )
-        .await?;
+        .await?
+        .branch_key_id;
     let supplier = ContextKeySupplier::new(
         "tenant",
         [("example", acme.as_str()), ("globex", globex.as_str())],

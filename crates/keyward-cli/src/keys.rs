@@ -245,40 +245,67 @@ async fn hierarchical_keyring(keys: &Keys) -> Result<Option<Arc<dyn Keyring>>> {
         }
         return Ok(None);
     };
-    let store = key_store(
+    let store = key_store(&StoreSpec {
         table,
-        keys.keystore_logical_name.as_deref(),
-        keys.keystore_kms_key.as_deref(),
-        &keys.grant_tokens,
-        &keys.aws,
-    )
+        logical_name: keys.keystore_logical_name.as_deref(),
+        kms_key: keys.keystore_kms_key.as_deref(),
+        mrk_kms_key: keys.keystore_mrk_kms_key.as_deref(),
+        mrk_discovery_region: keys.keystore_mrk_discovery_region.as_deref(),
+        kms_region: keys.keystore_kms_region.as_deref(),
+        consistent_reads: keys.keystore_consistent_reads,
+        grant_tokens: &keys.grant_tokens,
+        aws: &keys.aws,
+    })
     .await?;
     let keyring = HierarchicalKeyring::builder(store, id, Duration::from_secs(keys.branch_key_ttl))
         .build()?;
     Ok(Some(Arc::new(keyring)))
 }
 
-/// A DynamoDB branch key store with clients from the standard AWS configuration chain.
-pub(crate) async fn key_store(
-    table: &str,
-    logical_name: Option<&str>,
-    kms_key: Option<&str>,
-    grant_tokens: &[String],
-    aws: &AwsArgs,
-) -> Result<DynamoDbKeyStore> {
-    let sdk = sdk_config(aws).await;
-    let configuration = match kms_key {
-        Some(arn) => KmsConfiguration::KeyArn(arn.to_owned()),
-        None => KmsConfiguration::Discovery,
-    };
+/// Where a branch key store is and how it calls KMS, from the command line.
+pub(crate) struct StoreSpec<'a> {
+    pub(crate) table: &'a str,
+    pub(crate) logical_name: Option<&'a str>,
+    pub(crate) kms_key: Option<&'a str>,
+    pub(crate) mrk_kms_key: Option<&'a str>,
+    pub(crate) mrk_discovery_region: Option<&'a str>,
+    pub(crate) kms_region: Option<&'a str>,
+    pub(crate) consistent_reads: bool,
+    pub(crate) grant_tokens: &'a [String],
+    pub(crate) aws: &'a AwsArgs,
+}
+
+impl StoreSpec<'_> {
+    /// The KMS configuration: one key, one multi-Region key, or (read-only) discovery.
+    pub(crate) fn kms_configuration(&self) -> KmsConfiguration {
+        match (self.kms_key, self.mrk_kms_key, self.mrk_discovery_region) {
+            (Some(arn), _, _) => KmsConfiguration::KeyArn(arn.to_owned()),
+            (None, Some(arn), _) => KmsConfiguration::MrkKeyArn(arn.to_owned()),
+            (None, None, Some(region)) => KmsConfiguration::MrkDiscovery {
+                region: region.to_owned(),
+            },
+            (None, None, None) => KmsConfiguration::Discovery,
+        }
+    }
+}
+
+/// A DynamoDB branch key store with clients from the standard AWS configuration chain; its
+/// KMS client in `kms_region` when given.
+pub(crate) async fn key_store(spec: &StoreSpec<'_>) -> Result<DynamoDbKeyStore> {
+    let sdk = sdk_config(spec.aws).await;
+    let mut kms = aws_sdk_kms::config::Builder::from(&sdk);
+    if let Some(region) = spec.kms_region {
+        kms = kms.region(aws_sdk_kms::config::Region::new(region.to_owned()));
+    }
     Ok(DynamoDbKeyStore::builder(
         aws_sdk_dynamodb::Client::new(&sdk),
-        aws_sdk_kms::Client::new(&sdk),
-        table,
-        logical_name.unwrap_or(table),
-        configuration,
+        aws_sdk_kms::Client::from_conf(kms.build()),
+        spec.table,
+        spec.logical_name.unwrap_or(spec.table),
+        spec.kms_configuration(),
     )
-    .grant_tokens(grant_tokens.iter().cloned())
+    .grant_tokens(spec.grant_tokens.iter().cloned())
+    .consistent_reads(spec.consistent_reads)
     .build()?)
 }
 

@@ -5,6 +5,7 @@
 mod args;
 mod demo;
 mod keys;
+mod keystore;
 mod output;
 mod run;
 

@@ -13,15 +13,12 @@ use std::time::Duration;
 
 use keyward::MaterialsManager;
 use keyward::cache::{CachingMaterialsManager, LocalCache};
-use keyward::hierarchy::{KeyStore as _, KeyStoreAdmin as _, KmsConfiguration};
 use keyward::materials::DefaultMaterialsManager;
 use keyward::{Client, FrameLength, MessageInfo, StreamOptions};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use zeroize::Zeroizing;
 
-use crate::args::{
-    Cli, Command, Curve, DecryptArgs, EncryptArgs, GenerateKeyArgs, KeystoreArgs, KeystoreCommand,
-};
+use crate::args::{Cli, Command, Curve, DecryptArgs, EncryptArgs, GenerateKeyArgs};
 use crate::keys;
 use crate::output::{self, Overwrite, TemporaryOutput};
 
@@ -32,7 +29,7 @@ pub(crate) async fn run(cli: Cli) -> Result<()> {
         Command::Decrypt(args) => decrypt(args).await,
         Command::GenerateKey(args) => generate_key(&args),
         Command::Demo(args) => crate::demo::run(args.megabytes, args.endpoint_url.as_deref()).await,
-        Command::Keystore(command) => keystore(command).await,
+        Command::Keystore(command) => crate::keystore::run(command).await,
     }
 }
 
@@ -370,63 +367,3 @@ impl AsyncRead for Progress {
 
 const PROGRESS_THRESHOLD: u64 = 32 << 20;
 const PROGRESS_STEP: u64 = 8 << 20;
-
-/// `keyward keystore …`.
-async fn keystore(command: KeystoreCommand) -> Result<()> {
-    match command {
-        KeystoreCommand::Create(args) => {
-            let arn = store_of(&args).await?.create_key_store().await?;
-            println!("{arn}");
-        }
-        KeystoreCommand::CreateKey(args) => {
-            let context = keys::context(&args.context)?;
-            let id = store_of(&args.store)
-                .await?
-                .create_key(args.branch_key_id.as_deref(), &context)
-                .await?;
-            println!("{id}");
-        }
-        KeystoreCommand::VersionKey(args) => {
-            store_of(&args.store)
-                .await?
-                .version_key(&args.branch_key_id)
-                .await?;
-        }
-        KeystoreCommand::Describe(args) => {
-            let store = store_of(&args.store).await?;
-            let info = store.info();
-            let mut description = serde_json::json!({
-                "table": info.table_name,
-                "logical_key_store_name": info.logical_key_store_name,
-                "kms": match &info.kms_configuration {
-                    Some(KmsConfiguration::KeyArn(arn)) => arn.clone(),
-                    _ => "discovery".to_owned(),
-                },
-            });
-            if let Some(id) = &args.branch_key_id {
-                let active = store.get_active_branch_key(id).await?;
-                description["branch_key_id"] = id.clone().into();
-                description["active_version"] = active.branch_key_version().into();
-                description["encryption_context"] = active
-                    .encryption_context()
-                    .iter()
-                    .map(|(k, v)| (k.to_owned(), serde_json::Value::from(v)))
-                    .collect::<serde_json::Map<_, _>>()
-                    .into();
-            }
-            println!("{}", serde_json::to_string_pretty(&description)?);
-        }
-    }
-    Ok(())
-}
-
-async fn store_of(args: &KeystoreArgs) -> Result<keyward::hierarchy::DynamoDbKeyStore> {
-    keys::key_store(
-        &args.table,
-        args.logical_name.as_deref(),
-        args.kms_key.as_deref(),
-        &[],
-        &args.aws,
-    )
-    .await
-}

@@ -250,7 +250,7 @@ async fn keystore_commands_and_hierarchical_wrapping_keys() {
     assert_eq!(id, "cli-tenant");
     let described: serde_json::Value = serde_json::from_str(&stdout(&run(keystore(
         "describe",
-        &["--branch-key-id", "cli-tenant"],
+        &["--branch-key-id", "cli-tenant", "--json"],
     ))))
     .unwrap();
     assert_eq!(described["encryption_context"]["tenant"], "acme");
@@ -267,16 +267,113 @@ async fn keystore_commands_and_hierarchical_wrapping_keys() {
     let mut encrypt = vec!["encrypt", "-i", "plain", "-o", "ct"];
     encrypt.extend(hierarchy);
     ok(&keyward(&encrypt, &dir));
-    ok(&run(keystore(
+    // version-key prints the old and the new version.
+    let rotated = stdout(&run(keystore(
         "version-key",
         &["--branch-key-id", "cli-tenant"],
     )));
+    let (named, versions) = rotated.split_once(": ").unwrap();
+    let (old, new) = versions.split_once(" -> ").unwrap();
+    assert_eq!((named, old), ("cli-tenant", first_version.as_str()));
     let described: serde_json::Value = serde_json::from_str(&stdout(&run(keystore(
         "describe",
-        &["--branch-key-id", "cli-tenant"],
+        &["--branch-key-id", "cli-tenant", "--json"],
     ))))
     .unwrap();
-    assert_ne!(described["active_version"].as_str().unwrap(), first_version);
+    assert_eq!(described["active_version"].as_str().unwrap(), new);
+    let rotated: serde_json::Value = serde_json::from_str(&stdout(&run(keystore(
+        "version-key",
+        &["--branch-key-id", "cli-tenant", "--json"],
+    ))))
+    .unwrap();
+    assert_eq!(rotated["previous_version"], new);
+    let newest = rotated["version"].as_str().unwrap().to_owned();
+
+    // versions: newest first, the active one marked, without decrypting.
+    let listed: serde_json::Value = serde_json::from_str(&stdout(&run(keystore(
+        "versions",
+        &["--branch-key-id", "cli-tenant", "--json"],
+    ))))
+    .unwrap();
+    let listed: Vec<(&str, bool)> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| (v["version"].as_str().unwrap(), v["active"] == true))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            (newest.as_str(), true),
+            (new, false),
+            (first_version.as_str(), false)
+        ]
+    );
+    let text = stdout(&run(keystore(
+        "versions",
+        &["--branch-key-id", "cli-tenant"],
+    )));
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(
+        lines[0].starts_with(&newest) && lines[0].ends_with("active"),
+        "{text}"
+    );
+
+    // describe audits every version under the configured key...
+    let audit: serde_json::Value = serde_json::from_str(&stdout(&run(keystore(
+        "describe",
+        &["--branch-key-id", "cli-tenant", "--json"],
+    ))))
+    .unwrap();
+    let versions = audit["versions"].as_array().unwrap();
+    assert_eq!(versions.len(), 3);
+    for version in versions {
+        assert_eq!(version["decrypts"], true, "{version}");
+        assert_eq!(version["kms_key_arn"], arn.as_str());
+        assert_eq!(version["encryption_context"]["tenant"], "acme");
+        assert!(version["create_time"].as_str().unwrap().ends_with('Z'));
+    }
+    assert_eq!(audit["versions_failing"], 0);
+    // ...and shows what does not decrypt under another key.
+    let other = create_key().await;
+    let audit = run(vec![
+        "keystore".to_owned(),
+        "describe".to_owned(),
+        "--table".to_owned(),
+        table.clone(),
+        "--kms-key".to_owned(),
+        other.clone(),
+        "--branch-key-id".to_owned(),
+        "cli-tenant".to_owned(),
+        "--endpoint-url".to_owned(),
+        "ENDPOINT".to_owned(),
+    ]);
+    let audit = stdout(&audit);
+    assert_eq!(audit.matches("DOES NOT DECRYPT").count(), 3, "{audit}");
+    assert!(audit.contains("is protected by"), "{audit}");
+
+    // Clear errors: an id that exists, a key that does not.
+    let duplicate = run(keystore(
+        "create-key",
+        &["--branch-key-id", "cli-tenant", "-c", "tenant=acme"],
+    ));
+    assert_eq!(duplicate.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&duplicate.stderr);
+    assert!(
+        stderr.contains("branch key \"cli-tenant\" exists already"),
+        "{stderr}"
+    );
+    let missing = run(keystore("versions", &["--branch-key-id", "nobody"]));
+    assert_eq!(missing.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        stderr.contains("branch key \"nobody\" not found"),
+        "{stderr}"
+    );
+    let created: serde_json::Value =
+        serde_json::from_str(&stdout(&run(keystore("create-key", &["--json"])))).unwrap();
+    assert_eq!(created["version"].as_str().unwrap().len(), 36);
 
     // The old version still decrypts, with the configured key or with discovery.
     for kms in [Some(arn.as_str()), None] {
@@ -512,5 +609,149 @@ async fn kms_rsa_and_kms_ecdh_keys_from_the_command_line() {
         String::from_utf8_lossy(&refused.stderr).contains("curve"),
         "{}",
         String::from_utf8_lossy(&refused.stderr)
+    );
+}
+
+/// A multi-Region key in `REGION` and its replica in `REPLICA_REGION`: their ARNs.
+async fn create_multi_region_key() -> (String, String) {
+    let config = aws_sdk_kms::Config::builder()
+        .behavior_version(aws_sdk_kms::config::BehaviorVersion::latest())
+        .region(aws_sdk_kms::config::Region::new(REGION))
+        .endpoint_url(endpoint())
+        .credentials_provider(aws_sdk_kms::config::Credentials::new(
+            "keyward-test",
+            "keyward-test",
+            None,
+            None,
+            "test",
+        ))
+        .build();
+    let client = aws_sdk_kms::Client::from_conf(config);
+    let output = client.create_key().multi_region(true).send().await.unwrap();
+    let metadata = output.key_metadata().unwrap();
+    let replica = client
+        .replicate_key()
+        .key_id(metadata.key_id())
+        .replica_region(REPLICA_REGION)
+        .send()
+        .await
+        .unwrap();
+    (
+        metadata.arn().unwrap().to_owned(),
+        replica
+            .replica_key_metadata()
+            .unwrap()
+            .arn()
+            .unwrap()
+            .to_owned(),
+    )
+}
+
+const REPLICA_REGION: &str = "us-east-1";
+
+#[tokio::test]
+async fn a_key_store_on_a_multi_region_key_read_through_its_replica_in_another_region() {
+    let dir = workdir("cli-keystore-mrk");
+    let (primary, replica) = create_multi_region_key().await;
+    let table = format!("cli-mrk-{}", &primary[primary.len() - 12..]);
+    let endpoint = endpoint();
+    let keystore = |command: &str, extra: &[&str]| {
+        let mut args = vec!["keystore", command, "--table", table.as_str()];
+        args.extend(extra);
+        args.extend(["--endpoint-url", endpoint.as_str()]);
+        keyward(&args, &dir)
+    };
+    ok(&keystore("create", &[]));
+    let id = stdout(&keystore(
+        "create-key",
+        &[
+            "--mrk-kms-key",
+            &primary,
+            "--branch-key-id",
+            "mrk-tenant",
+            "-c",
+            "tenant=acme",
+        ],
+    ));
+    assert_eq!(id, "mrk-tenant");
+    // The table stays in us-west-2; its items are read through the replica in us-east-1,
+    // as the configured multi-Region key or by multi-Region discovery.
+    for kms in [
+        ["--mrk-kms-key", replica.as_str()],
+        ["--mrk-discovery-region", REPLICA_REGION],
+    ] {
+        let mut extra = vec![
+            "--branch-key-id",
+            "mrk-tenant",
+            "--json",
+            "--kms-region",
+            REPLICA_REGION,
+        ];
+        extra.extend(kms);
+        let audit: serde_json::Value =
+            serde_json::from_str(&stdout(&keystore("describe", &extra))).unwrap();
+        let versions = audit["versions"].as_array().unwrap();
+        assert_eq!(versions.len(), 1);
+        assert_eq!(versions[0]["decrypts"], true, "{audit}");
+        assert_eq!(versions[0]["kms_key_arn"], primary.as_str());
+    }
+    // A single-Region configuration naming the replica does not accept the primary's items.
+    let strict = stdout(&keystore(
+        "describe",
+        &[
+            "--branch-key-id",
+            "mrk-tenant",
+            "--kms-key",
+            &replica,
+            "--kms-region",
+            REPLICA_REGION,
+        ],
+    ));
+    assert!(strict.contains("DOES NOT DECRYPT"), "{strict}");
+    // Only one KMS configuration at a time.
+    let both = keystore(
+        "describe",
+        &["--kms-key", &primary, "--mrk-kms-key", &primary],
+    );
+    assert_eq!(both.status.code(), Some(2));
+
+    // Messages: written with the primary, read through the replica in its region.
+    let mut encrypt = vec![
+        "encrypt",
+        "-i",
+        "plain",
+        "-o",
+        "ct",
+        "--branch-key-id",
+        "mrk-tenant",
+        "--keystore-table",
+        table.as_str(),
+        "--keystore-mrk-kms-key",
+        primary.as_str(),
+    ];
+    encrypt.extend(["--endpoint-url", endpoint.as_str()]);
+    ok(&keyward(&encrypt, &dir));
+    let decrypt = [
+        "decrypt",
+        "-i",
+        "ct",
+        "-o",
+        "back",
+        "--branch-key-id",
+        "mrk-tenant",
+        "--keystore-table",
+        table.as_str(),
+        "--keystore-mrk-kms-key",
+        replica.as_str(),
+        "--keystore-kms-region",
+        REPLICA_REGION,
+        "--keystore-consistent-reads",
+        "--endpoint-url",
+        endpoint.as_str(),
+    ];
+    ok(&keyward(&decrypt, &dir));
+    assert_eq!(
+        std::fs::read(dir.join("back")).unwrap(),
+        std::fs::read(dir.join("plain")).unwrap()
     );
 }

@@ -15,15 +15,16 @@ use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
 use crate::kdf::random_uuid;
-use crate::key_store::{KeyStore, KeyStoreInfo, KmsConfiguration};
+use crate::key_store::{BranchKeyVersion, KeyStore, KeyStoreInfo, KmsConfiguration};
 
 mod admin;
 mod item;
-mod timestamp;
+pub(crate) mod timestamp;
 
 pub(crate) use self::item::parse_item_for_fuzzing;
 use self::item::{
-    ACTIVE, BRANCH_KEY_ID, Item, TYPE, VERSION_PREFIX, key_arn, not_found, strip_version,
+    ACTIVE, BRANCH_KEY_ID, CREATE_TIME, Item, TYPE, VERSION_PREFIX, key_arn, not_found,
+    strip_version,
 };
 
 /// Branch keys in a DynamoDB table, each version wrapped by AWS KMS under an encryption
@@ -44,6 +45,7 @@ struct Inner {
     kms_configuration: KmsConfiguration,
     grant_tokens: Vec<String>,
     id: String,
+    consistent_reads: bool,
 }
 
 /// Builds a [`DynamoDbKeyStore`].
@@ -56,6 +58,7 @@ pub struct DynamoDbKeyStoreBuilder {
     kms_configuration: KmsConfiguration,
     grant_tokens: Vec<String>,
     id: Option<String>,
+    consistent_reads: bool,
 }
 
 impl DynamoDbKeyStore {
@@ -76,6 +79,7 @@ impl DynamoDbKeyStore {
             kms_configuration,
             grant_tokens: Vec::new(),
             id: None,
+            consistent_reads: false,
         }
     }
 
@@ -138,6 +142,7 @@ impl DynamoDbKeyStore {
             .table_name(&self.inner.table)
             .key(BRANCH_KEY_ID, AttributeValue::S(id.to_owned()))
             .key(TYPE, AttributeValue::S(sort_key.to_owned()))
+            .consistent_read(self.inner.consistent_reads)
             .send()
             .await
             .map_err(self.ddb_error("GetItem"))?;
@@ -145,6 +150,44 @@ impl DynamoDbKeyStore {
             .item
             .map(|item| Item::parse(id, sort_key, item))
             .transpose()
+    }
+
+    /// Every item of a branch key (its versions, the active item and the beacon key), in
+    /// pages of one `Query` each, parsed; unknown sort keys are refused.
+    async fn query_items(&self, id: &str) -> Result<Vec<Item>> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let output = self
+                .inner
+                .ddb
+                .query()
+                .table_name(&self.inner.table)
+                .key_condition_expression("#id = :id")
+                .expression_attribute_names("#id", BRANCH_KEY_ID)
+                .expression_attribute_values(":id", AttributeValue::S(id.to_owned()))
+                .consistent_read(self.inner.consistent_reads)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(self.ddb_error("Query"))?;
+            for item in output.items.unwrap_or_default() {
+                let sort_key = match item.get(TYPE) {
+                    Some(AttributeValue::S(kind)) => kind.clone(),
+                    _ => {
+                        return Err(Error::InvalidItem {
+                            id: id.to_owned(),
+                            reason: "an item has no string type",
+                        });
+                    }
+                };
+                items.push(Item::parse(id, &sort_key, item)?);
+            }
+            match output.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return Ok(items),
+            }
+        }
     }
 
     /// Decrypts an item's key: checks its KMS key, rebuilds its encryption context, calls
@@ -242,6 +285,39 @@ impl KeyStore for DynamoDbKeyStore {
             item.custom_context(),
         ))
     }
+
+    async fn get_branch_key_versions(&self, branch_key_id: &str) -> Result<Vec<BranchKeyVersion>> {
+        let items = self.query_items(branch_key_id).await?;
+        let active = items
+            .iter()
+            .find_map(|item| item.version.as_deref().map(strip_version))
+            .map(str::to_owned);
+        let mut versions: Vec<BranchKeyVersion> = items
+            .iter()
+            .filter_map(|item| {
+                let version = item.strings.get(TYPE)?.strip_prefix(VERSION_PREFIX)?;
+                let mut listed = BranchKeyVersion::new(
+                    branch_key_id,
+                    version,
+                    item.strings.get(CREATE_TIME).cloned().unwrap_or_default(),
+                    item.custom_context(),
+                );
+                listed.kms_key_arn = Some(item.kms_arn.clone());
+                listed.active = active.as_deref() == Some(version);
+                Some(listed)
+            })
+            .collect();
+        if versions.is_empty() {
+            return Err(not_found(branch_key_id, None));
+        }
+        // Newest first; the timestamps sort as text (fixed width, UTC).
+        versions.sort_by(|a, b| {
+            b.create_time
+                .cmp(&a.create_time)
+                .then_with(|| a.version.cmp(&b.version))
+        });
+        Ok(versions)
+    }
 }
 
 impl fmt::Debug for DynamoDbKeyStore {
@@ -251,6 +327,7 @@ impl fmt::Debug for DynamoDbKeyStore {
             .field("logical_key_store_name", &self.inner.logical_name)
             .field("kms_configuration", &self.inner.kms_configuration)
             .field("grant_tokens", &self.inner.grant_tokens.len())
+            .field("consistent_reads", &self.inner.consistent_reads)
             .finish_non_exhaustive()
     }
 }
@@ -263,6 +340,15 @@ impl DynamoDbKeyStoreBuilder {
         S: Into<String>,
     {
         self.grant_tokens = grant_tokens.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Strongly consistent DynamoDB reads (default: eventually consistent, as the official
+    /// SDKs read). With them a process sees a branch key or version right after it was
+    /// created or rotated, anywhere, at twice the read cost; without them a read within about
+    /// a second of the write may miss it.
+    pub fn consistent_reads(mut self, consistent_reads: bool) -> Self {
+        self.consistent_reads = consistent_reads;
         self
     }
 
@@ -305,6 +391,7 @@ impl DynamoDbKeyStoreBuilder {
                 kms_configuration: self.kms_configuration,
                 grant_tokens: self.grant_tokens,
                 id,
+                consistent_reads: self.consistent_reads,
             }),
         })
     }

@@ -9,7 +9,10 @@
 #[non_exhaustive]
 pub enum Error {
     /// The key store has no such branch key (or version).
-    #[error("branch key {id:?} (version {version:?}) not found")]
+    #[error("{}", match version {
+        Some(version) => format!("version {version:?} of branch key {id:?} not found"),
+        None => format!("branch key {id:?} not found"),
+    })]
     BranchKeyNotFound {
         /// The branch key id.
         id: String,
@@ -61,6 +64,13 @@ pub enum Error {
     /// `VersionKey` lost a race: the active item changed between its read and its write.
     #[error("branch key {id:?} was versioned concurrently; retry")]
     VersionConflict {
+        /// The branch key id.
+        id: String,
+    },
+
+    /// `CreateKey` with a branch key id the store holds already.
+    #[error("branch key {id:?} exists already")]
+    BranchKeyExists {
         /// The branch key id.
         id: String,
     },
@@ -136,7 +146,8 @@ impl Error {
             Self::VersionConflict { .. } => ErrorKind::Unavailable,
             Self::InvalidConfiguration(_)
             | Self::OperationNotSupported(_)
-            | Self::KmsKeyMismatch { .. } => ErrorKind::Configuration,
+            | Self::KmsKeyMismatch { .. }
+            | Self::BranchKeyExists { .. } => ErrorKind::Configuration,
             Self::Supplier(_) | Self::Crypto => ErrorKind::Other,
         }
     }

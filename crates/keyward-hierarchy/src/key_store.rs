@@ -38,6 +38,19 @@ pub trait KeyStore: Send + Sync + fmt::Debug {
         branch_key_id: &str,
         version: &str,
     ) -> Result<BranchKeyMaterials>;
+
+    /// Every version of a branch key, newest first, without decrypting any: what a warm
+    /// start pre-loads and what an operator audits. The active version is marked.
+    ///
+    /// # Errors
+    /// [`crate::Error::BranchKeyNotFound`] when the store holds no version of the key;
+    /// [`crate::Error::OperationNotSupported`] for stores that cannot list (the default).
+    async fn get_branch_key_versions(&self, branch_key_id: &str) -> Result<Vec<BranchKeyVersion>> {
+        let _ = branch_key_id;
+        Err(crate::Error::OperationNotSupported(
+            "list branch key versions",
+        ))
+    }
 }
 
 /// A key store's administration: creating and rotating branch keys, and beacon keys. Apart
@@ -62,14 +75,16 @@ pub trait KeyStoreAdmin: KeyStore {
         &self,
         branch_key_id: Option<&str>,
         encryption_context: &EncryptionContext,
-    ) -> Result<String>;
+    ) -> Result<CreatedBranchKey>;
 
     /// Rotates a branch key: a new version becomes active; old versions still decrypt.
+    /// Returns the version that was active and the one that is now, so that a process can
+    /// start using the new version at once ([`crate::HierarchicalKeyring::refresh`]).
     ///
     /// # Errors
     /// [`crate::Error::BranchKeyNotFound`], [`crate::Error::VersionConflict`] when another
     /// rotation won the race, or the store's own failure.
-    async fn version_key(&self, branch_key_id: &str) -> Result<()>;
+    async fn version_key(&self, branch_key_id: &str) -> Result<VersionedBranchKey>;
 }
 
 #[async_trait]
@@ -91,6 +106,10 @@ impl<S: KeyStore + ?Sized> KeyStore for Arc<S> {
             .get_branch_key_version(branch_key_id, version)
             .await
     }
+
+    async fn get_branch_key_versions(&self, branch_key_id: &str) -> Result<Vec<BranchKeyVersion>> {
+        (**self).get_branch_key_versions(branch_key_id).await
+    }
 }
 
 #[async_trait]
@@ -103,12 +122,96 @@ impl<S: KeyStoreAdmin + ?Sized> KeyStoreAdmin for Arc<S> {
         &self,
         branch_key_id: Option<&str>,
         encryption_context: &EncryptionContext,
-    ) -> Result<String> {
+    ) -> Result<CreatedBranchKey> {
         (**self).create_key(branch_key_id, encryption_context).await
     }
 
-    async fn version_key(&self, branch_key_id: &str) -> Result<()> {
+    async fn version_key(&self, branch_key_id: &str) -> Result<VersionedBranchKey> {
         (**self).version_key(branch_key_id).await
+    }
+}
+
+/// A branch key just created: its id and first (active) version.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CreatedBranchKey {
+    /// The branch key id (the one asked for, or a fresh UUID).
+    pub branch_key_id: String,
+    /// The first version, active from now on.
+    pub version: String,
+}
+
+impl CreatedBranchKey {
+    /// A created key's description.
+    pub fn new(branch_key_id: impl Into<String>, version: impl Into<String>) -> Self {
+        Self {
+            branch_key_id: branch_key_id.into(),
+            version: version.into(),
+        }
+    }
+}
+
+/// A branch key just rotated: the version that was active and the one that is now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct VersionedBranchKey {
+    /// The branch key id.
+    pub branch_key_id: String,
+    /// The version that was active (it still decrypts).
+    pub previous_version: String,
+    /// The new active version.
+    pub version: String,
+}
+
+impl VersionedBranchKey {
+    /// A rotation's description.
+    pub fn new(
+        branch_key_id: impl Into<String>,
+        previous_version: impl Into<String>,
+        version: impl Into<String>,
+    ) -> Self {
+        Self {
+            branch_key_id: branch_key_id.into(),
+            previous_version: previous_version.into(),
+            version: version.into(),
+        }
+    }
+}
+
+/// One version of a branch key as the store lists it: what it is, not its key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BranchKeyVersion {
+    /// The branch key id.
+    pub branch_key_id: String,
+    /// The version (a UUID).
+    pub version: String,
+    /// When it was created (ISO 8601, as stored).
+    pub create_time: String,
+    /// The KMS key that protects it, for KMS-backed stores.
+    pub kms_key_arn: Option<String>,
+    /// The custom encryption context stored with it.
+    pub encryption_context: EncryptionContext,
+    /// Whether it is the active version (the one encryption uses).
+    pub active: bool,
+}
+
+impl BranchKeyVersion {
+    /// A listed version, not active, without a KMS key.
+    pub fn new(
+        branch_key_id: impl Into<String>,
+        version: impl Into<String>,
+        create_time: impl Into<String>,
+        encryption_context: EncryptionContext,
+    ) -> Self {
+        Self {
+            branch_key_id: branch_key_id.into(),
+            version: version.into(),
+            create_time: create_time.into(),
+            kms_key_arn: None,
+            encryption_context,
+            active: false,
+        }
     }
 }
 

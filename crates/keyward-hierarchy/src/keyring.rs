@@ -10,6 +10,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
+use futures_util::StreamExt as _;
+use futures_util::stream::FuturesUnordered;
 use keyward_cache::{
     CacheFiller, CacheId, Entry, FillPolicy, MaterialsCache, StormTrackingCache, Usage,
 };
@@ -19,6 +21,7 @@ use keyward_materials::{
     decrypt_first,
 };
 use sha2::{Digest, Sha384};
+use tokio::sync::{Semaphore, SemaphorePermit};
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
@@ -44,6 +47,9 @@ struct Inner {
     filler: CacheFiller,
     partition: Vec<u8>,
     logical_name: String,
+    /// Key store reads in flight, at most `max_concurrent_fetches`.
+    fetches: Semaphore,
+    max_concurrent_fetches: usize,
 }
 
 /// Which branch key protects a message: one fixed id, or a supplier that names it from the
@@ -106,6 +112,19 @@ pub struct HierarchicalKeyringBuilder {
     ttl: Duration,
     cache: Option<Arc<dyn MaterialsCache>>,
     partition_id: Option<String>,
+    max_concurrent_fetches: usize,
+}
+
+/// What [`HierarchicalKeyring::preload`] loaded, and what it could not.
+#[derive(Debug, Default)]
+#[non_exhaustive]
+pub struct Preloaded {
+    /// Branch keys whose active version is now cached (for encryption and decryption).
+    pub branch_keys: usize,
+    /// Older versions now cached for decryption.
+    pub versions: usize,
+    /// The branch keys (and versions, `None` for the active one) that failed, with why.
+    pub failures: Vec<(String, Option<String>, Error)>,
 }
 
 impl HierarchicalKeyring {
@@ -123,7 +142,138 @@ impl HierarchicalKeyring {
             ttl,
             cache: None,
             partition_id: None,
+            max_concurrent_fetches: DEFAULT_MAX_CONCURRENT_FETCHES,
         }
+    }
+
+    /// Reads the active version of `branch_key_id` from the key store now, whatever the
+    /// cache holds, and caches it for encryption (and for decrypting what it encrypts).
+    /// Returns the version now in use. After [`crate::KeyStoreAdmin::version_key`], this
+    /// makes the next message use the new version instead of the cached one; with an
+    /// eventually consistent store read it may still see the old version for about a second
+    /// ([`crate::DynamoDbKeyStoreBuilder::consistent_reads`]).
+    ///
+    /// # Errors
+    /// The key store's failure; the cache keeps what it had.
+    pub async fn refresh(&self, branch_key_id: &str) -> Result<String> {
+        let materials = {
+            let _permit = self.fetch_permit().await?;
+            self.inner
+                .key_store
+                .get_active_branch_key(branch_key_id)
+                .await?
+        };
+        let version = materials.branch_key_version().to_owned();
+        self.store(self.cache_id(branch_key_id, Some(&version)), &materials);
+        self.store(self.cache_id(branch_key_id, None), &materials);
+        Ok(version)
+    }
+
+    /// Warms the cache at start-up: the active version of every branch key in
+    /// `branch_key_ids` and, for decryption, up to `recent_versions` of its newest older
+    /// versions (from [`KeyStore::get_branch_key_versions`]; stores that cannot list load the
+    /// active version only). Keys load concurrently, with at most
+    /// [`HierarchicalKeyringBuilder::max_concurrent_fetches`] key store reads in flight.
+    /// A failure is reported and the rest go on; messages still fetch what is missing.
+    pub async fn preload<I, S>(&self, branch_key_ids: I, recent_versions: usize) -> Preloaded
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let mut loads: FuturesUnordered<_> = branch_key_ids
+            .into_iter()
+            .map(|id| self.preload_one(id.into(), recent_versions))
+            .collect();
+        let mut report = Preloaded::default();
+        while let Some(one) = loads.next().await {
+            report.branch_keys += usize::from(one.active);
+            report.versions += one.versions;
+            report.failures.extend(one.failures);
+        }
+        report
+    }
+
+    async fn preload_one(&self, id: String, recent_versions: usize) -> PreloadedOne {
+        let mut one = PreloadedOne::default();
+        let active = match self.refresh(&id).await {
+            Ok(version) => {
+                one.active = true;
+                version
+            }
+            Err(error) => {
+                // Its versions would fail the same way: one failure per key.
+                one.failures.push((id, None, error));
+                return one;
+            }
+        };
+        if recent_versions == 0 {
+            return one;
+        }
+        let listed = {
+            let permit = self.fetch_permit().await;
+            match permit {
+                Ok(_permit) => self.inner.key_store.get_branch_key_versions(&id).await,
+                Err(error) => Err(error),
+            }
+        };
+        let versions = match listed {
+            Ok(versions) => versions,
+            Err(Error::OperationNotSupported(_)) => return one,
+            Err(error) => {
+                one.failures.push((id, None, error));
+                return one;
+            }
+        };
+        let older = versions
+            .into_iter()
+            .filter(|listed| !listed.active && listed.version != active)
+            .take(recent_versions);
+        let id = &id;
+        let mut loads: FuturesUnordered<_> = older
+            .map(|listed| async move {
+                let failed = |error| (listed.version.clone(), error);
+                let _permit = self.fetch_permit().await.map_err(failed)?;
+                let materials = self
+                    .inner
+                    .key_store
+                    .get_branch_key_version(&listed.branch_key_id, &listed.version)
+                    .await
+                    .map_err(failed)?;
+                self.store(self.cache_id(id, Some(&listed.version)), &materials);
+                Ok::<_, (String, Error)>(())
+            })
+            .collect();
+        while let Some(loaded) = loads.next().await {
+            match loaded {
+                Ok(()) => one.versions += 1,
+                Err((version, error)) => one.failures.push((id.clone(), Some(version), error)),
+            }
+        }
+        one
+    }
+
+    /// A permit for one key store read.
+    async fn fetch_permit(&self) -> Result<SemaphorePermit<'_>> {
+        self.inner
+            .fetches
+            .acquire()
+            .await
+            .map_err(|_| Error::InvalidConfiguration("the keyring's fetch limit is closed"))
+    }
+
+    /// Caches `materials` under `id` for the TTL from now.
+    fn store(&self, id: CacheId, materials: &BranchKeyMaterials) {
+        let cache = self.inner.filler.cache();
+        let now = cache.now();
+        cache.put(
+            id,
+            Entry::new(
+                Materials::BranchKey(materials.clone()),
+                now,
+                now.saturating_add(self.inner.ttl),
+                Usage::default(),
+            ),
+        );
     }
 
     /// The cache holding the branch keys.
@@ -193,18 +343,13 @@ impl HierarchicalKeyring {
         if let Some(Materials::BranchKey(materials)) = found {
             return Ok(materials);
         }
-        match fetch.await {
+        let fetched = match self.fetch_permit().await {
+            Ok(_permit) => fetch.await,
+            Err(error) => Err(error),
+        };
+        match fetched {
             Ok(materials) => {
-                let now = cache.now();
-                cache.put(
-                    id,
-                    Entry::new(
-                        Materials::BranchKey(materials.clone()),
-                        now,
-                        now.saturating_add(ttl),
-                        Usage::default(),
-                    ),
-                );
+                self.store(id, &materials);
                 if let Some(guard) = guard {
                     guard.stored();
                 }
@@ -370,6 +515,7 @@ impl fmt::Debug for HierarchicalKeyring {
             .field("branch_key", &self.inner.branch_key)
             .field("ttl", &self.inner.ttl)
             .field("cache", self.inner.filler.cache())
+            .field("max_concurrent_fetches", &self.inner.max_concurrent_fetches)
             .finish_non_exhaustive()
     }
 }
@@ -390,10 +536,19 @@ impl HierarchicalKeyringBuilder {
         self
     }
 
+    /// At most this many key store reads in flight at once (default 64): when a thousand
+    /// tenants go cold together, DynamoDB and KMS see a bounded fan-out, not a stampede.
+    /// Readers of one branch key already share one read through the cache.
+    pub fn max_concurrent_fetches(mut self, limit: usize) -> Self {
+        self.max_concurrent_fetches = limit;
+        self
+    }
+
     /// Builds the keyring.
     ///
     /// # Errors
-    /// [`Error::InvalidConfiguration`] for an empty branch key id, a zero TTL, or a TTL not
+    /// [`Error::InvalidConfiguration`] for an empty branch key id, a zero TTL or fetch limit,
+    /// or a TTL not
     /// longer than the grace period of a cache that refreshes early (checked for every such
     /// cache, a shared one included: the official SDKs check their default and an explicit
     /// storm-tracking cache).
@@ -420,6 +575,12 @@ impl HierarchicalKeyringBuilder {
             Some(id) => id.into_bytes(),
             None => random::<16>()?.to_vec(),
         };
+        if self.max_concurrent_fetches == 0 || self.max_concurrent_fetches > Semaphore::MAX_PERMITS
+        {
+            return Err(Error::InvalidConfiguration(
+                "the concurrent fetch limit must be positive",
+            ));
+        }
         let logical_name = self.key_store.info().logical_key_store_name;
         Ok(HierarchicalKeyring {
             inner: Arc::new(Inner {
@@ -429,6 +590,8 @@ impl HierarchicalKeyringBuilder {
                 filler: CacheFiller::new(cache),
                 partition,
                 logical_name,
+                fetches: Semaphore::new(self.max_concurrent_fetches),
+                max_concurrent_fetches: self.max_concurrent_fetches,
             }),
         })
     }
@@ -471,6 +634,15 @@ fn aead_key(key: &[u8; 32]) -> Result<LessSafeKey> {
 
 /// The default cache's entry capacity.
 const DEFAULT_CAPACITY: usize = 1000;
+/// The default bound on key store reads in flight.
+const DEFAULT_MAX_CONCURRENT_FETCHES: usize = 64;
+
+#[derive(Default)]
+struct PreloadedOne {
+    active: bool,
+    versions: usize,
+    failures: Vec<(String, Option<String>, Error)>,
+}
 pub(crate) const IV_LEN: usize = 12;
 pub(crate) const VERSION_LEN: usize = 16;
 const TAG_LEN: usize = 16;

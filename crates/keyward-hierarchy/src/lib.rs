@@ -18,9 +18,12 @@ pub use crate::dynamodb::{DynamoDbKeyStore, DynamoDbKeyStoreBuilder};
 pub use crate::error::{Error, Result};
 pub use crate::kdf::PROVIDER_ID;
 pub use crate::key_store::{
-    BeaconKeyMaterials, KeyStore, KeyStoreAdmin, KeyStoreInfo, KmsConfiguration,
+    BeaconKeyMaterials, BranchKeyVersion, CreatedBranchKey, KeyStore, KeyStoreAdmin, KeyStoreInfo,
+    KmsConfiguration, VersionedBranchKey,
 };
-pub use crate::keyring::{BranchKeySelector, HierarchicalKeyring, HierarchicalKeyringBuilder};
+pub use crate::keyring::{
+    BranchKeySelector, HierarchicalKeyring, HierarchicalKeyringBuilder, Preloaded,
+};
 #[cfg(feature = "testing")]
 pub use crate::memory::MemoryKeyStore;
 #[cfg(feature = "testing")]

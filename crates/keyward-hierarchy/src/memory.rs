@@ -10,9 +10,13 @@ use async_trait::async_trait;
 use keyward_format::EncryptionContext;
 use keyward_materials::{BranchKey, BranchKeyMaterials};
 
+use crate::dynamodb::timestamp::timestamp;
 use crate::error::{Error, Result};
 use crate::kdf::{random, random_uuid};
-use crate::key_store::{BeaconKeyMaterials, KeyStore, KeyStoreAdmin, KeyStoreInfo};
+use crate::key_store::{
+    BeaconKeyMaterials, BranchKeyVersion, CreatedBranchKey, KeyStore, KeyStoreAdmin, KeyStoreInfo,
+    VersionedBranchKey,
+};
 
 /// Branch keys in memory, with the semantics of the DynamoDB store (create, version, read
 /// active, read a version, read the beacon key) and counters of the reads it served.
@@ -33,6 +37,8 @@ struct Inner {
 struct Record {
     active: String,
     versions: HashMap<String, Arc<BranchKey>>,
+    /// Every version with its create time, oldest first.
+    history: Vec<(String, String)>,
     beacon: Arc<BranchKey>,
     encryption_context: EncryptionContext,
 }
@@ -123,6 +129,31 @@ impl KeyStore for MemoryKeyStore {
             record.encryption_context.clone(),
         ))
     }
+
+    async fn get_branch_key_versions(&self, branch_key_id: &str) -> Result<Vec<BranchKeyVersion>> {
+        let keys = self.keys();
+        let record = keys
+            .get(branch_key_id)
+            .ok_or_else(|| Error::BranchKeyNotFound {
+                id: branch_key_id.to_owned(),
+                version: None,
+            })?;
+        Ok(record
+            .history
+            .iter()
+            .rev()
+            .map(|(version, created)| {
+                let mut listed = BranchKeyVersion::new(
+                    branch_key_id,
+                    version,
+                    created,
+                    record.encryption_context.clone(),
+                );
+                listed.active = *version == record.active;
+                listed
+            })
+            .collect())
+    }
 }
 
 #[async_trait]
@@ -146,29 +177,28 @@ impl KeyStoreAdmin for MemoryKeyStore {
         &self,
         branch_key_id: Option<&str>,
         encryption_context: &EncryptionContext,
-    ) -> Result<String> {
+    ) -> Result<CreatedBranchKey> {
         let id = crate::key_store::check_create_key(branch_key_id, encryption_context)?;
         let version = random_uuid()?;
         let record = Record {
             active: version.clone(),
             versions: HashMap::from([(
-                version,
+                version.clone(),
                 Arc::new(BranchKey::new(random::<32>()?.to_vec())),
             )]),
+            history: vec![(version.clone(), timestamp())],
             beacon: Arc::new(BranchKey::new(random::<32>()?.to_vec())),
             encryption_context: encryption_context.clone(),
         };
         let mut keys = self.keys();
         if keys.contains_key(&id) {
-            return Err(Error::InvalidConfiguration(
-                "the branch key id exists already",
-            ));
+            return Err(Error::BranchKeyExists { id });
         }
         keys.insert(id.clone(), record);
-        Ok(id)
+        Ok(CreatedBranchKey::new(id, version))
     }
 
-    async fn version_key(&self, branch_key_id: &str) -> Result<()> {
+    async fn version_key(&self, branch_key_id: &str) -> Result<VersionedBranchKey> {
         let version = random_uuid()?;
         let key = Arc::new(BranchKey::new(random::<32>()?.to_vec()));
         let mut keys = self.keys();
@@ -179,8 +209,9 @@ impl KeyStoreAdmin for MemoryKeyStore {
                 version: None,
             })?;
         record.versions.insert(version.clone(), key);
-        record.active = version;
-        Ok(())
+        record.history.push((version.clone(), timestamp()));
+        let previous = core::mem::replace(&mut record.active, version.clone());
+        Ok(VersionedBranchKey::new(branch_key_id, previous, version))
     }
 }
 

@@ -12,7 +12,9 @@ use keyward_materials::{BranchKey, BranchKeyMaterials};
 
 use crate::error::{Error, Result};
 use crate::kdf::version_bytes;
-use crate::key_store::{BeaconKeyMaterials, KeyStore, KeyStoreAdmin, KeyStoreInfo};
+use crate::key_store::{
+    BeaconKeyMaterials, CreatedBranchKey, KeyStore, KeyStoreAdmin, KeyStoreInfo, VersionedBranchKey,
+};
 
 /// Answers every branch key id with one fixed branch key version and beacon key, with an
 /// empty custom context; cannot create or version keys. Its logical name is
@@ -98,13 +100,13 @@ impl KeyStoreAdmin for StaticKeyStore {
         &self,
         _branch_key_id: Option<&str>,
         _encryption_context: &EncryptionContext,
-    ) -> Result<String> {
+    ) -> Result<CreatedBranchKey> {
         Err(Error::OperationNotSupported(
             "create keys: the static key store is fixed",
         ))
     }
 
-    async fn version_key(&self, _branch_key_id: &str) -> Result<()> {
+    async fn version_key(&self, _branch_key_id: &str) -> Result<VersionedBranchKey> {
         Err(Error::OperationNotSupported(
             "version keys: the static key store is fixed",
         ))

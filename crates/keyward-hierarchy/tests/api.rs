@@ -79,7 +79,8 @@ async fn store_with_key() -> (MemoryKeyStore, String) {
     let id = store
         .create_key(None, &EncryptionContext::new())
         .await
-        .unwrap();
+        .unwrap()
+        .branch_key_id;
     (store, id)
 }
 
@@ -220,11 +221,13 @@ async fn tenants_chosen_by_a_supplier_are_isolated() {
     let a = store
         .create_key(Some("tenant-a-key"), &context("a"))
         .await
-        .unwrap();
+        .unwrap()
+        .branch_key_id;
     let b = store
         .create_key(Some("tenant-b-key"), &context("b"))
         .await
-        .unwrap();
+        .unwrap()
+        .branch_key_id;
     let supplier = ContextKeySupplier::new("tenant", [("a", a.as_str()), ("b", b.as_str())]);
     let keyring = HierarchicalKeyring::builder(store.clone(), supplier, TTL)
         .build()
@@ -449,6 +452,14 @@ async fn construction_rules() {
     );
     assert!(build(HierarchicalKeyring::builder(store.clone(), "", TTL)).is_err());
     assert!(
+        build(HierarchicalKeyring::builder(store.clone(), "k", TTL).max_concurrent_fetches(0))
+            .is_err()
+    );
+    assert!(
+        build(HierarchicalKeyring::builder(store.clone(), "k", TTL).max_concurrent_fetches(1))
+            .is_ok()
+    );
+    assert!(
         build(HierarchicalKeyring::builder(
             store.clone(),
             String::new(),
@@ -627,4 +638,327 @@ async fn distinct_missing_versions_leave_no_fills_behind() {
     assert_eq!(store.version_reads() - reads, 51);
     // 50 failed fetches, more than the default fan-out of 20: none is left in flight.
     assert_eq!(storm.in_flight(), 0, "failed fetches left fills in flight");
+}
+
+/// A key store in front of another that takes `delay` per read and records how many reads
+/// were in flight at most.
+#[derive(Debug, Clone)]
+struct Gauge {
+    store: MemoryKeyStore,
+    delay: Duration,
+    in_flight: Arc<std::sync::atomic::AtomicUsize>,
+    max_in_flight: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Gauge {
+    fn new(store: MemoryKeyStore, delay: Duration) -> Self {
+        Self {
+            store,
+            delay,
+            in_flight: Arc::default(),
+            max_in_flight: Arc::default(),
+        }
+    }
+
+    async fn read<T>(&self, read: impl Future<Output = T>) -> T {
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        tokio::time::sleep(self.delay).await;
+        let result = read.await;
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        result
+    }
+
+    fn max_in_flight(&self) -> usize {
+        self.max_in_flight.load(Ordering::SeqCst)
+    }
+}
+
+#[async_trait::async_trait]
+impl KeyStore for Gauge {
+    fn info(&self) -> KeyStoreInfo {
+        self.store.info()
+    }
+
+    async fn get_active_branch_key(
+        &self,
+        branch_key_id: &str,
+    ) -> keyward_hierarchy::Result<BranchKeyMaterials> {
+        self.read(self.store.get_active_branch_key(branch_key_id))
+            .await
+    }
+
+    async fn get_branch_key_version(
+        &self,
+        branch_key_id: &str,
+        version: &str,
+    ) -> keyward_hierarchy::Result<BranchKeyMaterials> {
+        self.read(self.store.get_branch_key_version(branch_key_id, version))
+            .await
+    }
+
+    async fn get_branch_key_versions(
+        &self,
+        branch_key_id: &str,
+    ) -> keyward_hierarchy::Result<Vec<keyward_hierarchy::BranchKeyVersion>> {
+        self.read(self.store.get_branch_key_versions(branch_key_id))
+            .await
+    }
+}
+
+fn version_of_edk(edk: &EncryptedDataKey) -> String {
+    let hex: String = edk.ciphertext()[28..44]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
+}
+
+#[tokio::test]
+async fn rotation_returns_its_versions_and_refresh_puts_the_new_one_to_use_at_once() {
+    let store = MemoryKeyStore::new("tests");
+    let created = store
+        .create_key(Some("tenant-a"), &context("a"))
+        .await
+        .unwrap();
+    assert_eq!(created.branch_key_id, "tenant-a");
+    let active = store.get_active_branch_key("tenant-a").await.unwrap();
+    assert_eq!(active.branch_key_version(), created.version);
+    let keyring = HierarchicalKeyring::builder(store.clone(), "tenant-a", TTL)
+        .build()
+        .unwrap();
+    let first = encrypt(&keyring, &context("a")).await;
+    assert_eq!(
+        version_of_edk(&first.encrypted_data_keys()[0]),
+        created.version
+    );
+
+    let rotated = store.version_key("tenant-a").await.unwrap();
+    assert_eq!(rotated.branch_key_id, "tenant-a");
+    assert_eq!(rotated.previous_version, created.version);
+    assert_ne!(rotated.version, created.version);
+    // The cache still holds the old version for its TTL...
+    let cached = encrypt(&keyring, &context("a")).await;
+    assert_eq!(
+        version_of_edk(&cached.encrypted_data_keys()[0]),
+        created.version
+    );
+    // ...until the process refreshes it.
+    let reads = store.active_reads();
+    assert_eq!(keyring.refresh("tenant-a").await.unwrap(), rotated.version);
+    assert_eq!(store.active_reads(), reads + 1);
+    let fresh = encrypt(&keyring, &context("a")).await;
+    assert_eq!(
+        version_of_edk(&fresh.encrypted_data_keys()[0]),
+        rotated.version
+    );
+    assert_eq!(
+        store.active_reads(),
+        reads + 1,
+        "the refreshed entry serves"
+    );
+    // What the refreshed version encrypts decrypts without a version read; the old version
+    // still decrypts (one read).
+    let version_reads = store.version_reads();
+    for materials in [&fresh, &first] {
+        let decrypted = decrypt(&keyring, &context("a"), materials.encrypted_data_keys())
+            .await
+            .unwrap();
+        assert_eq!(
+            decrypted.data_key().unwrap().expose_secret(),
+            materials.data_key().unwrap().expose_secret()
+        );
+    }
+    assert_eq!(store.version_reads(), version_reads + 1);
+
+    // The store lists both versions, newest first, the active one marked.
+    let versions = store.get_branch_key_versions("tenant-a").await.unwrap();
+    let listed: Vec<(&str, bool)> = versions
+        .iter()
+        .map(|v| (v.version.as_str(), v.active))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            (rotated.version.as_str(), true),
+            (created.version.as_str(), false)
+        ]
+    );
+    assert!(
+        versions
+            .iter()
+            .all(|v| v.encryption_context == context("a"))
+    );
+    assert!(versions[0].create_time >= versions[1].create_time);
+
+    // Clear errors: a duplicate id, a missing key, a refresh of a missing key.
+    let duplicate = store
+        .create_key(Some("tenant-a"), &context("a"))
+        .await
+        .unwrap_err();
+    assert!(matches!(&duplicate, Error::BranchKeyExists { id } if id == "tenant-a"));
+    assert_eq!(
+        duplicate.to_string(),
+        "branch key \"tenant-a\" exists already"
+    );
+    let missing = store.get_branch_key_versions("nobody").await.unwrap_err();
+    assert_eq!(missing.to_string(), "branch key \"nobody\" not found");
+    let missing = store
+        .get_branch_key_version("tenant-a", "v0")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        missing.to_string(),
+        "version \"v0\" of branch key \"tenant-a\" not found"
+    );
+    assert!(matches!(
+        keyring.refresh("nobody").await,
+        Err(Error::BranchKeyNotFound { .. })
+    ));
+    // A store that cannot list says so.
+    let fixed = StaticKeyStore::new(
+        "00000000-0000-0000-0000-000000000001",
+        BranchKey::new(vec![1; 32]),
+        BranchKey::new(vec![2; 32]),
+    )
+    .unwrap();
+    assert!(matches!(
+        fixed.get_branch_key_versions("x").await,
+        Err(Error::OperationNotSupported(_))
+    ));
+}
+
+#[tokio::test(start_paused = true)]
+async fn preload_warms_active_and_recent_versions_with_bounded_reads() {
+    let store = MemoryKeyStore::new("tests");
+    let ids: Vec<String> = (0..50).map(|i| format!("tenant-{i}")).collect();
+    let mut old_messages = Vec::new();
+    let writer = HierarchicalKeyring::builder(
+        store.clone(),
+        ContextKeySupplier::new("tenant", ids.iter().map(|id| (id.clone(), id.clone()))),
+        TTL,
+    )
+    .build()
+    .unwrap();
+    for id in &ids {
+        store.create_key(Some(id), &context(id)).await.unwrap();
+        old_messages.push((id.clone(), encrypt(&writer, &context(id)).await));
+        store.version_key(id).await.unwrap();
+        writer.refresh(id).await.unwrap();
+    }
+    // A second message per tenant under its second version; then a third version.
+    for id in &ids {
+        let messages = (id.clone(), encrypt(&writer, &context(id)).await);
+        store.version_key(id).await.unwrap();
+        old_messages.push(messages);
+    }
+
+    for (i, id) in ids.iter().enumerate() {
+        let versions = store.get_branch_key_versions(id).await.unwrap();
+        let of = |n: usize| version_of_edk(&old_messages[n].1.encrypted_data_keys()[0]);
+        assert_eq!(
+            (of(i), of(50 + i)),
+            (versions[2].version.clone(), versions[1].version.clone())
+        );
+    }
+
+    let gauge = Gauge::new(store.clone(), Duration::from_millis(5));
+    let keyring = HierarchicalKeyring::builder(
+        gauge.clone(),
+        ContextKeySupplier::new("tenant", ids.iter().map(|id| (id.clone(), id.clone()))),
+        TTL,
+    )
+    .max_concurrent_fetches(4)
+    .build()
+    .unwrap();
+    let mut requested = ids.clone();
+    requested.push("missing".to_owned());
+    let report = keyring.preload(requested, 1).await;
+    assert_eq!(report.branch_keys, 50);
+    assert_eq!(report.versions, 50, "the newest older version of each");
+    assert_eq!(report.failures.len(), 1);
+    assert_eq!(report.failures[0].0, "missing");
+    assert!(matches!(
+        report.failures[0].2,
+        Error::BranchKeyNotFound { .. }
+    ));
+    assert_eq!(
+        gauge.max_in_flight(),
+        4,
+        "concurrent, and never more than 4"
+    );
+
+    // Warm: encrypting for every tenant and decrypting what the newest older version
+    // encrypted read nothing; the oldest version (not pre-loaded) costs one read each.
+    let (active, versions) = (store.active_reads(), store.version_reads());
+    for id in &ids {
+        encrypt(&keyring, &context(id)).await;
+    }
+    for (id, materials) in &old_messages[50..] {
+        decrypt(&keyring, &context(id), materials.encrypted_data_keys())
+            .await
+            .unwrap();
+    }
+    assert_eq!(store.active_reads(), active);
+    assert_eq!(store.version_reads(), versions);
+    for (id, materials) in &old_messages[..50] {
+        decrypt(&keyring, &context(id), materials.encrypted_data_keys())
+            .await
+            .unwrap();
+    }
+    assert_eq!(store.version_reads(), versions + 50);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_cold_tenants_fan_out_within_the_fetch_limit_one_read_each() {
+    let store = MemoryKeyStore::new("tests");
+    let ids: Vec<String> = (0..1000).map(|i| format!("tenant-{i}")).collect();
+    for id in &ids {
+        store.create_key(Some(id), &context(id)).await.unwrap();
+    }
+    let gauge = Gauge::new(store.clone(), Duration::from_millis(2));
+    let keyring = HierarchicalKeyring::builder(
+        gauge.clone(),
+        ContextKeySupplier::new("tenant", ids.iter().map(|id| (id.clone(), id.clone()))),
+        TTL,
+    )
+    .cache(StormTrackingCache::new(4000))
+    .max_concurrent_fetches(16)
+    .build()
+    .unwrap();
+    // Four messages per tenant at once, all cold.
+    let mut tasks = tokio::task::JoinSet::new();
+    for round in 0..4 {
+        for id in &ids {
+            let (keyring, id) = (keyring.clone(), id.clone());
+            tasks.spawn(async move {
+                let materials = encrypt(&keyring, &context(&id)).await;
+                (round, id, materials)
+            });
+        }
+    }
+    let mut messages = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        messages.push(done.unwrap());
+    }
+    assert_eq!(messages.len(), 4000);
+    assert_eq!(
+        store.active_reads(),
+        1000,
+        "one read per tenant, no stampede"
+    );
+    assert!(gauge.max_in_flight() <= 16, "{}", gauge.max_in_flight());
+    for (_, id, materials) in &messages {
+        decrypt(&keyring, &context(id), materials.encrypted_data_keys())
+            .await
+            .unwrap();
+    }
+    assert_eq!(store.version_reads(), 1000, "one version read per tenant");
 }

@@ -41,7 +41,10 @@ async fn main() -> Result<(), keyward::Error> {
     println!("key store table: {}", store.create_key_store().await?);
 
     // 2. A branch key.
-    let branch_key_id = store.create_key(None, &EncryptionContext::new()).await?;
+    let branch_key_id = store
+        .create_key(None, &EncryptionContext::new())
+        .await?
+        .branch_key_id;
     println!("branch key: {branch_key_id}");
 
     // 3. The keyring: branch keys are cached for 10 minutes, so KMS is called once per branch

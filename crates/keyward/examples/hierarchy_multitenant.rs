@@ -46,8 +46,14 @@ async fn main() -> Result<(), keyward::Error> {
 
     let acme = EncryptionContext::from([("tenant", "acme")]);
     let globex = EncryptionContext::from([("tenant", "globex")]);
-    let acme_key = store.create_key(Some("acme-key"), &acme).await?;
-    let globex_key = store.create_key(Some("globex-key"), &globex).await?;
+    let acme_key = store
+        .create_key(Some("acme-key"), &acme)
+        .await?
+        .branch_key_id;
+    let globex_key = store
+        .create_key(Some("globex-key"), &globex)
+        .await?
+        .branch_key_id;
 
     let supplier = ContextKeySupplier::new(
         "tenant",

@@ -1,5 +1,6 @@
 //! The heap a streaming decrypt holds, measured: dhat counts every allocation of this test
-//! binary, and the stream samples the live heap at every read and write.
+//! binary, and the stream samples the live heap at every read and write. And the heap a
+//! branch-key cache holds per tenant, for sizing it (docs/caching.md).
 //!
 //! A message with 32 MiB frames, decrypted with a 1 MiB body limit, is refused after its header
 //! with a small fixed heap; without the limit, the decryptor holds about one frame, as it must
@@ -102,8 +103,12 @@ async fn stream(client: &Client, message: &[u8], options: StreamOptions<'_>) -> 
     (outcome.is_ok(), peak.most())
 }
 
+/// One dhat profiler at a time: the tests of this binary take turns.
+static PROFILER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 #[tokio::test(flavor = "current_thread")]
 async fn a_capped_stream_of_32_mib_frames_holds_a_small_fixed_heap() {
+    let _turn = PROFILER.lock().await;
     let _profiler = dhat::Profiler::builder().testing().build();
     let keyring = RawAesKeyring::new("memory", "key", WrappingKey::new(vec![3; 32])).unwrap();
     let client = Client::builder(DefaultMaterialsManager::new(keyring))
@@ -131,4 +136,44 @@ async fn a_capped_stream_of_32_mib_frames_holds_a_small_fixed_heap() {
         "uncapped decrypt held {uncapped} bytes: one frame is expected"
     );
     println!("heap held: capped {capped} bytes, uncapped {uncapped} bytes");
+}
+
+#[cfg(feature = "hierarchy")]
+#[tokio::test(flavor = "current_thread")]
+async fn a_tenant_in_the_branch_key_cache_costs_a_few_kibibytes_at_most() {
+    use keyward::cache::StormTrackingCache;
+    use keyward::hierarchy::{
+        ContextKeySupplier, HierarchicalKeyring, KeyStoreAdmin as _, MemoryKeyStore,
+    };
+
+    const TENANTS: usize = 1000;
+    let _turn = PROFILER.lock().await;
+    let _profiler = dhat::Profiler::builder().testing().build();
+    let store = MemoryKeyStore::new("memory");
+    let ids: Vec<String> = (0..TENANTS).map(|i| format!("tenant-{i:04}")).collect();
+    for id in &ids {
+        store
+            .create_key(
+                Some(id),
+                &EncryptionContext::from([("tenant", id.as_str())]),
+            )
+            .await
+            .unwrap();
+    }
+    let supplier = ContextKeySupplier::new("tenant", ids.iter().map(|id| (id.clone(), id.clone())));
+    let keyring =
+        HierarchicalKeyring::builder(store, supplier, std::time::Duration::from_secs(600))
+            .cache(StormTrackingCache::new(2 * TENANTS))
+            .build()
+            .unwrap();
+    let before = dhat::HeapStats::get().curr_bytes;
+    // Each tenant: its active version, cached for encryption and for decryption (2 entries).
+    let report = keyring.preload(ids.iter().cloned(), 0).await;
+    assert_eq!(report.branch_keys, TENANTS);
+    let per_tenant = dhat::HeapStats::get().curr_bytes.saturating_sub(before) / TENANTS;
+    assert!(
+        (64..4096).contains(&per_tenant),
+        "{per_tenant} bytes of cache per tenant"
+    );
+    println!("branch-key cache: {per_tenant} bytes per tenant (two entries)");
 }

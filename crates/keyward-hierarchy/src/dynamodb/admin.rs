@@ -18,12 +18,15 @@ use keyward_kms::KmsOperation;
 use super::item::{
     ACTIVE, BEACON, BRANCH_KEY_ID, CREATE_TIME, CUSTOM_PREFIX, HIERARCHY_VERSION, KMS_ARN,
     TABLE_NAME, TYPE, VERSION, VERSION_PREFIX, active_context, item_of, key_arn, not_found,
+    strip_version,
 };
 use super::timestamp::timestamp;
 use super::{DynamoDbKeyStore, kms_error, not_built};
 use crate::error::{Error, Result};
 use crate::kdf::random_uuid;
-use crate::key_store::{BeaconKeyMaterials, KeyStoreAdmin, check_create_key};
+use crate::key_store::{
+    BeaconKeyMaterials, CreatedBranchKey, KeyStoreAdmin, VersionedBranchKey, check_create_key,
+};
 
 impl DynamoDbKeyStore {
     /// Creates the table (`branch-key-id` hash key, `type` range key, on-demand billing) or
@@ -182,9 +185,14 @@ impl DynamoDbKeyStore {
             .into_inner())
     }
 
-    /// Writes items in one transaction; a failed condition is a [`Error::VersionConflict`]
-    /// (or an existing key, for creation).
-    async fn write(&self, id: &str, puts: Vec<Write<'_>>) -> Result<()> {
+    /// Writes items in one transaction; a failed condition is `conflict` (an existing key
+    /// for creation, a concurrent rotation for versioning).
+    async fn write(
+        &self,
+        id: &str,
+        puts: Vec<Write<'_>>,
+        conflict: fn(String) -> Error,
+    ) -> Result<()> {
         let mut request = self.inner.ddb.transact_write_items();
         for Write {
             item,
@@ -210,7 +218,7 @@ impl DynamoDbKeyStore {
                     .as_service_error()
                     .is_some_and(|e| e.is_transaction_canceled_exception()) =>
             {
-                Err(Error::VersionConflict { id: id.to_owned() })
+                Err(conflict(id.to_owned()))
             }
             Err(error) => Err(self.ddb_error("TransactWriteItems")(error)),
         }
@@ -236,7 +244,7 @@ impl KeyStoreAdmin for DynamoDbKeyStore {
         &self,
         branch_key_id: Option<&str>,
         encryption_context: &EncryptionContext,
-    ) -> Result<String> {
+    ) -> Result<CreatedBranchKey> {
         let arn = self.writable_arn()?.to_owned();
         let id = check_create_key(branch_key_id, encryption_context)?;
         if encryption_context.keys().any(str::is_empty) {
@@ -285,12 +293,13 @@ impl KeyStoreAdmin for DynamoDbKeyStore {
                     old_enc: None,
                 },
             ],
+            |id| Error::BranchKeyExists { id },
         )
         .await?;
-        Ok(id)
+        Ok(CreatedBranchKey::new(id, version))
     }
 
-    async fn version_key(&self, branch_key_id: &str) -> Result<()> {
+    async fn version_key(&self, branch_key_id: &str) -> Result<VersionedBranchKey> {
         let arn = self.writable_arn()?.to_owned();
         if branch_key_id.is_empty() {
             return Err(Error::InvalidConfiguration("the branch key id is empty"));
@@ -299,12 +308,15 @@ impl KeyStoreAdmin for DynamoDbKeyStore {
             .get_item(branch_key_id, ACTIVE)
             .await?
             .ok_or_else(|| not_found(branch_key_id, None))?;
-        if item.version.is_none() {
-            return Err(Error::InvalidItem {
-                id: branch_key_id.to_owned(),
-                reason: "the active item has no version",
-            });
-        }
+        let previous = match &item.version {
+            Some(version) => strip_version(version).to_owned(),
+            None => {
+                return Err(Error::InvalidItem {
+                    id: branch_key_id.to_owned(),
+                    reason: "the active item has no version",
+                });
+            }
+        };
         let key_id = self.kms_key_for(branch_key_id, &item.kms_arn)?;
         let context = item.kms_context(&self.inner.logical_name);
         // Authenticate the active item before building on it; the result is discarded.
@@ -335,8 +347,10 @@ impl KeyStoreAdmin for DynamoDbKeyStore {
                     old_enc: Some(item.enc.clone()),
                 },
             ],
+            |id| Error::VersionConflict { id },
         )
-        .await
+        .await?;
+        Ok(VersionedBranchKey::new(branch_key_id, previous, version))
     }
 }
 

@@ -3,7 +3,7 @@
 use core::time::Duration;
 
 /// UTC now as `YYYY-MM-DDTHH:MM:SS.ffffffZ`, the official timestamp format.
-pub(super) fn timestamp() -> String {
+pub(crate) fn timestamp() -> String {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
