@@ -962,3 +962,42 @@ async fn a_thousand_cold_tenants_fan_out_within_the_fetch_limit_one_read_each() 
     }
     assert_eq!(store.version_reads(), 1000, "one version read per tenant");
 }
+
+#[tokio::test]
+async fn a_cache_smaller_than_two_entries_per_tenant_reads_the_store_on_every_message() {
+    const TENANTS: usize = 1000;
+    let store = MemoryKeyStore::new("tests");
+    let ids: Vec<String> = (0..TENANTS).map(|i| format!("tenant-{i}")).collect();
+    for id in &ids {
+        store.create_key(Some(id), &context(id)).await.unwrap();
+    }
+    // Each tenant needs two entries (its active version for encryption, the version for
+    // decryption): 2,000 fit; the default 1,000 do not, and a round over every tenant then
+    // evicts each entry before it is used again.
+    for (capacity, reads_per_round) in [(2 * TENANTS, 0), (TENANTS, 2 * TENANTS as u64)] {
+        let keyring = HierarchicalKeyring::builder(
+            store.clone(),
+            ContextKeySupplier::new("tenant", ids.iter().map(|id| (id.clone(), id.clone()))),
+            TTL,
+        )
+        .cache(StormTrackingCache::new(capacity))
+        .build()
+        .unwrap();
+        let mut rounds = Vec::new();
+        for _ in 0..3 {
+            let before = store.active_reads() + store.version_reads();
+            for id in &ids {
+                let materials = encrypt(&keyring, &context(id)).await;
+                decrypt(&keyring, &context(id), materials.encrypted_data_keys())
+                    .await
+                    .unwrap();
+            }
+            rounds.push(store.active_reads() + store.version_reads() - before);
+        }
+        assert_eq!(
+            rounds,
+            [2 * TENANTS as u64, reads_per_round, reads_per_round],
+            "capacity {capacity}"
+        );
+    }
+}
