@@ -5,6 +5,7 @@
 
 #![expect(clippy::missing_errors_doc, reason = "test support, not a public API")]
 
+pub mod capture;
 pub mod decrypt;
 pub mod encrypt;
 pub mod errors;

@@ -303,3 +303,130 @@ async fn a_forbidden_suite_is_refused_even_when_cached() {
     assert_eq!(refused.kind(), keyward::ErrorKind::Policy);
     assert_eq!(manager.stats().encrypt.hits, 0);
 }
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn tracing_shows_hits_misses_retirements_fetches_and_evictions_and_no_secret() {
+    use keyward::cache::{StormSettings, StormTrackingCache};
+    use keyward::hierarchy::{
+        HierarchicalKeyring, KeyStore as _, KeyStoreAdmin as _, MemoryKeyStore,
+    };
+    use keyward::materials::{EncryptionMaterials, Keyring as _};
+
+    let captured = Arc::new(keyward_tests::capture::Captured::default());
+    let _default = tracing::subscriber::set_default(captured.clone());
+    let context = EncryptionContext::from([("tenant", "secret-tenant-value")]);
+    let plaintext = b"plaintext that must never be logged";
+
+    // The caching manager: a miss, hits, a retirement at the message limit, a miss again.
+    let cmm = CachingMaterialsManager::with_keyring(
+        RawAesKeyring::new("trace", "key", WrappingKey::new(vec![7; 32])).unwrap(),
+        LocalCache::new(10),
+        Duration::from_secs(60),
+    )
+    .max_messages(2)
+    .partition("traced")
+    .build()
+    .unwrap();
+    let client = Client::builder(cmm)
+        .suite(AlgorithmSuite::Aes256GcmHkdfSha512Commit)
+        .build();
+    for _ in 0..3 {
+        client.encrypt(plaintext, &context).await.unwrap();
+    }
+    let messages = captured.messages();
+    assert_eq!(
+        messages,
+        [
+            "data key cache miss",
+            "data key cache hit",
+            "cached data key retired: this message would pass its message, byte or age limit",
+            "data key cache miss",
+        ],
+        "{messages:?}"
+    );
+
+    // The hierarchical keyring: a miss and a fetch inside its `on_encrypt` span, then a hit;
+    // a refresh; a preload; a full cache evicting.
+    let store = MemoryKeyStore::new("trace");
+    let id = store
+        .create_key(Some("traced-key"), &context)
+        .await
+        .unwrap()
+        .branch_key_id;
+    let keyring = HierarchicalKeyring::builder(store.clone(), &id, Duration::from_secs(600))
+        .cache(
+            StormTrackingCache::builder(StormSettings::new(1))
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap();
+    let encrypt = || {
+        keyring.on_encrypt(EncryptionMaterials::new(
+            AlgorithmSuite::Aes256GcmHkdfSha512Commit,
+            context.clone(),
+            std::collections::BTreeSet::new(),
+            None,
+        ))
+    };
+    let first = encrypt().await.unwrap();
+    encrypt().await.unwrap();
+    let events = std::mem::take(&mut *captured.events.lock().unwrap());
+    let seen: Vec<(&str, Option<&str>)> = events
+        .iter()
+        .map(|(_, message, _, span)| (message.as_str(), span.as_deref()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("branch key cache miss: fetching", Some("on_encrypt")),
+            ("branch key fetched and cached", Some("on_encrypt")),
+            ("branch key cache hit", Some("on_encrypt")),
+        ]
+    );
+    assert!(
+        events[1].2.contains("branch_key_id=\"traced-key\""),
+        "{events:?}"
+    );
+    assert!(
+        captured
+            .spans
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|(name, fields)| name == "on_encrypt" && fields.contains("aws-kms-hierarchy"))
+    );
+    keyring.refresh(&id).await.unwrap();
+    keyring.preload([id.clone()], 0).await;
+    let messages = captured.messages();
+    assert!(
+        messages.contains(&"branch key refreshed".to_owned()),
+        "{messages:?}"
+    );
+    assert!(
+        messages.contains(&"branch key cache preloaded".to_owned()),
+        "{messages:?}"
+    );
+    assert!(
+        messages.contains(&"cache full: least recently used entry evicted".to_owned()),
+        "a one-entry cache holds the encrypt or the decrypt entry, not both: {messages:?}"
+    );
+
+    // No key, plaintext or context value in any span or event.
+    let text = captured.all_text();
+    let branch_key = store.get_active_branch_key(&id).await.unwrap();
+    for secret in [
+        hex(first.data_key().unwrap().expose_secret()),
+        hex(branch_key.branch_key().expose_secret()),
+        BASE64.encode(branch_key.branch_key().expose_secret()),
+        String::from_utf8_lossy(plaintext).into_owned(),
+        "secret-tenant-value".to_owned(),
+    ] {
+        assert!(!text.contains(&secret), "{secret} in\n{text}");
+    }
+    assert!(text.len() > 500, "{text}");
+}

@@ -739,8 +739,11 @@ impl Spy {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "current_thread")]
 async fn consistent_reads_and_what_create_and_version_return_put_new_versions_to_use_at_once() {
+    // Every DynamoDB and KMS request of the store runs in a span of its own.
+    let captured = Arc::new(keyward_tests::capture::Captured::default());
+    let _default = tracing::subscriber::set_default(captured.clone());
     let f = fixture("consistent").await;
     let spy = Spy::default();
     let ddb = aws_sdk_dynamodb::Client::from_conf(
@@ -817,6 +820,30 @@ async fn consistent_reads_and_what_create_and_version_return_put_new_versions_to
         );
     }
     assert_eq!(spy.reads(), [("DynamoDB_20120810.Query".to_owned(), true)]);
+    let spans = captured.spans.lock().unwrap().clone();
+    let seen = |name: &str, operation: &str| {
+        spans
+            .iter()
+            .filter(|(span, fields)| {
+                span == name && fields.contains(&format!("operation={operation}"))
+            })
+            .count()
+    };
+    assert!(seen("dynamodb", "\"GetItem\"") >= 3, "{spans:?}");
+    assert!(seen("dynamodb", "\"Query\"") >= 2, "{spans:?}");
+    assert!(seen("dynamodb", "\"TransactWriteItems\"") >= 2, "{spans:?}");
+    assert!(
+        seen("kms", "GenerateDataKeyWithoutPlaintext") >= 2,
+        "{spans:?}"
+    );
+    assert!(seen("kms", "ReEncrypt") >= 3, "{spans:?}");
+    assert!(seen("kms", "Decrypt") >= 2, "{spans:?}");
+    let named = |name: &str| spans.iter().filter(|(span, _)| span == name).count();
+    assert!(
+        named("on_encrypt") >= 2 && named("on_decrypt") >= 2,
+        "{spans:?}"
+    );
+
     // Clear errors: an existing id, a missing key.
     let duplicate = consistent
         .create_key(Some("fresh"), &context("fresh"))

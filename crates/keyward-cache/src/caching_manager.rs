@@ -8,6 +8,8 @@ use core::time::Duration;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+
+use crate::trace::event;
 use keyward_materials::{
     DecryptionMaterials, DecryptionRequest, DefaultMaterialsManager, EncryptionMaterials,
     EncryptionRequest, Keyring, Materials, MaterialsManager,
@@ -130,6 +132,7 @@ impl CachingMaterialsManager {
     ) -> keyward_materials::Result<EncryptionMaterials> {
         count(counter);
         count(&self.inner.encrypt.underlying_calls);
+        event!(debug, partition = %self.inner.partition, operation = "encrypt", "data key cache bypassed");
         self.inner
             .underlying
             .get_encryption_materials(request)
@@ -143,6 +146,7 @@ impl CachingMaterialsManager {
     ) -> keyward_materials::Result<DecryptionMaterials> {
         count(counter);
         count(&self.inner.decrypt.underlying_calls);
+        event!(debug, partition = %self.inner.partition, operation = "decrypt", "data key cache bypassed");
         self.inner.underlying.decrypt_materials(request).await
     }
 
@@ -208,6 +212,12 @@ impl MaterialsManager for CachingMaterialsManager {
                     Some(Materials::Encryption(materials.clone()))
                 } else {
                     count(&counters.retired);
+                    event!(
+                        info,
+                        partition = %self.inner.partition,
+                        operation = "encrypt",
+                        "cached data key retired: this message would pass its message, byte or age limit"
+                    );
                     None
                 }
             }
@@ -216,9 +226,11 @@ impl MaterialsManager for CachingMaterialsManager {
         let (found, guard) = self.inner.filler.find_or_lock(&id, usable).await?;
         if let Some(Materials::Encryption(materials)) = found {
             count(&counters.hits);
+            event!(debug, partition = %self.inner.partition, operation = "encrypt", "data key cache hit");
             return Ok(materials);
         }
         count(&counters.misses);
+        event!(debug, partition = %self.inner.partition, operation = "encrypt", "data key cache miss");
         count(&counters.underlying_calls);
         let mut forwarded = request;
         // The materials may protect messages of other lengths: do not bind them to this one.
@@ -276,6 +288,12 @@ impl MaterialsManager for CachingMaterialsManager {
                     Some(Materials::Decryption(materials.clone()))
                 } else {
                     count(&counters.retired);
+                    event!(
+                        info,
+                        partition = %self.inner.partition,
+                        operation = "decrypt",
+                        "cached decryption materials retired: past their max age"
+                    );
                     None
                 }
             }
@@ -284,9 +302,11 @@ impl MaterialsManager for CachingMaterialsManager {
         let (found, guard) = self.inner.filler.find_or_lock(&id, usable).await?;
         if let Some(Materials::Decryption(materials)) = found {
             count(&counters.hits);
+            event!(debug, partition = %self.inner.partition, operation = "decrypt", "data key cache hit");
             return Ok(materials);
         }
         count(&counters.misses);
+        event!(debug, partition = %self.inner.partition, operation = "decrypt", "data key cache miss");
         count(&counters.underlying_calls);
         let materials = self.inner.underlying.decrypt_materials(request).await?;
         self.put(

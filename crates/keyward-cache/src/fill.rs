@@ -8,6 +8,7 @@ use keyward_materials::Materials;
 
 use crate::cache::{CacheId, Entry, FillGuard, FillPolicy, Lookup, MaterialsCache};
 use crate::error::{Error, Result};
+use crate::trace::event;
 
 /// A cache with the refill coordination its [`FillPolicy`] asks of its callers: waiting while
 /// a storm-tracking cache says another caller is fetching, and one fetch per identifier at a
@@ -100,8 +101,13 @@ impl CacheFiller {
                         return Ok(Outcome::Fill { coordinated: false });
                     };
                     if cache.now().saturating_sub(start) > in_flight_ttl {
+                        event!(
+                            warn,
+                            "waited past the in-flight TTL for another caller's fill"
+                        );
                         return Err(Error::InFlightTtlExceeded);
                     }
+                    event!(trace, "waiting for another caller's fill");
                     pause(sleep).await;
                 }
             }

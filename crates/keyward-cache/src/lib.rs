@@ -11,6 +11,7 @@ mod local;
 mod null;
 mod storm;
 mod sync;
+mod trace;
 
 pub use crate::cache::{
     CacheId, CacheIdFormula, CacheStats, Entry, FillGuard, FillLocks, FillPolicy, Lookup,

@@ -11,6 +11,7 @@ use crate::cache::{
 };
 use crate::clock::{Clock, SystemClock};
 use crate::sync::{Mutex, MutexGuard};
+use crate::trace::event;
 
 /// An in-memory LRU cache with a fixed capacity. Capacity 0 stores nothing. On every hit it
 /// also checks up to `pruning_tail_size` least recently used entries and removes those that
@@ -200,6 +201,7 @@ impl Lru {
         if now > entry.expires() {
             self.remove(id);
             Counters::add(&counters.evicted_expired);
+            event!(debug, "cache entry expired and removed");
             return None;
         }
         self.unlink(index);
@@ -237,6 +239,11 @@ impl Lru {
         {
             self.remove(&tail_id);
             Counters::add(&counters.evicted_for_capacity);
+            event!(
+                debug,
+                capacity = self.capacity,
+                "cache full: least recently used entry evicted"
+            );
         }
         let node = Node {
             id,

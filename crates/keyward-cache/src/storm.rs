@@ -12,6 +12,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
 use crate::local::Lru;
 use crate::sync::{Mutex, MutexGuard};
+use crate::trace::event;
 
 /// The settings of a storm-tracking cache, with the official defaults ("DefaultStorm").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -347,6 +348,7 @@ impl MaterialsCache for StormTrackingCache {
                     Lookup::Hit(entry)
                 } else {
                     state.start_fill(id, now);
+                    event!(debug, "entry in its grace period: this caller refreshes it");
                     Lookup::Fill
                 }
             }

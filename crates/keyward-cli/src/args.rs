@@ -8,6 +8,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "keyward", version, about)]
 pub(crate) struct Cli {
+    /// Log to standard error what keyward does: -v cache and key store activity (info), -vv
+    /// every cache lookup and KMS or DynamoDB request (debug), -vvv the AWS SDK's own (trace).
+    /// Never keys, plaintext or encryption context values.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub(crate) verbose: u8,
     #[command(subcommand)]
     pub(crate) command: Command,
 }

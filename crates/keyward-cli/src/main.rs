@@ -23,12 +23,47 @@ fn version() -> String {
     format!("{} ({mode})", env!("CARGO_PKG_VERSION"))
 }
 
+/// `-v` levels: keyward's own events at info, debug, then trace with the AWS SDK's included;
+/// warnings always.
+fn log_to_stderr(verbose: u8) {
+    use tracing::level_filters::LevelFilter;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+
+    let (ours, others) = match verbose {
+        0 => (LevelFilter::WARN, LevelFilter::WARN),
+        1 => (LevelFilter::INFO, LevelFilter::WARN),
+        2 => (LevelFilter::DEBUG, LevelFilter::WARN),
+        _ => (LevelFilter::TRACE, LevelFilter::TRACE),
+    };
+    let filter = tracing_subscriber::filter::Targets::new()
+        .with_default(others)
+        .with_targets(
+            [
+                "keyward",
+                "keyward_cache",
+                "keyward_kms",
+                "keyward_hierarchy",
+            ]
+            .map(|target| (target, ours)),
+        );
+    let _ = tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .without_time(),
+        )
+        .with(filter)
+        .try_init();
+}
+
 fn main() -> ExitCode {
     let matches = args::Cli::command().version(version()).get_matches();
     let cli = match args::Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(error) => error.exit(),
     };
+    log_to_stderr(cli.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -706,3 +706,55 @@ fn version_reports_the_fips_mode_of_the_build() {
     };
     assert!(version.contains(expected), "{version}");
 }
+
+#[test]
+fn verbose_levels_log_the_cache_to_standard_error() {
+    let dir = setup("verbose");
+    for name in ["one", "two", "three"] {
+        std::fs::write(dir.join(name), name.repeat(1000)).unwrap();
+    }
+    std::fs::create_dir_all(dir.join("out")).unwrap();
+    let run = |verbosity: Option<&str>| {
+        let mut args = vec![];
+        args.extend(verbosity);
+        args.extend([
+            "encrypt",
+            "--aes-key",
+            "a=a.key",
+            "--batch-input",
+            "one",
+            "--batch-input",
+            "two",
+            "--batch-input",
+            "three",
+            "--output-dir",
+            "out",
+            "--cache-capacity",
+            "10",
+            "--cache-max-messages",
+            "2",
+        ]);
+        let output = keyward(&args, &dir);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stderr).unwrap()
+    };
+    let quiet = run(None);
+    assert!(!quiet.contains("cache"), "{quiet}");
+    // -v: the retirement at the message limit (info), not the lookups.
+    let info = run(Some("-v"));
+    assert_eq!(info.matches("INFO").count(), 1, "{info}");
+    assert!(info.contains("cached data key retired"), "{info}");
+    assert!(!info.contains("DEBUG"), "{info}");
+    // -vv: every lookup: miss, hit, then retired and missed again.
+    let debug = run(Some("-vv"));
+    assert_eq!(debug.matches("data key cache miss").count(), 2, "{debug}");
+    assert_eq!(debug.matches("data key cache hit").count(), 1, "{debug}");
+    assert!(
+        !debug.contains("a.key") && !debug.contains("oneone"),
+        "{debug}"
+    );
+}

@@ -16,6 +16,7 @@ use zeroize::Zeroizing;
 use crate::error::{Error, Result};
 use crate::kdf::random_uuid;
 use crate::key_store::{BranchKeyVersion, KeyStore, KeyStoreInfo, KmsConfiguration};
+use crate::trace::traced;
 
 mod admin;
 mod item;
@@ -135,7 +136,7 @@ impl DynamoDbKeyStore {
     }
 
     async fn get_item(&self, id: &str, sort_key: &str) -> Result<Option<Item>> {
-        let output = self
+        let output = traced!(self
             .inner
             .ddb
             .get_item()
@@ -143,7 +144,7 @@ impl DynamoDbKeyStore {
             .key(BRANCH_KEY_ID, AttributeValue::S(id.to_owned()))
             .key(TYPE, AttributeValue::S(sort_key.to_owned()))
             .consistent_read(self.inner.consistent_reads)
-            .send()
+            .send(), "dynamodb", operation = "GetItem", table = %self.inner.table, branch_key_id = %id, sort_key = %sort_key)
             .await
             .map_err(self.ddb_error("GetItem"))?;
         output
@@ -158,7 +159,7 @@ impl DynamoDbKeyStore {
         let mut items = Vec::new();
         let mut start = None;
         loop {
-            let output = self
+            let output = traced!(self
                 .inner
                 .ddb
                 .query()
@@ -168,7 +169,7 @@ impl DynamoDbKeyStore {
                 .expression_attribute_values(":id", AttributeValue::S(id.to_owned()))
                 .consistent_read(self.inner.consistent_reads)
                 .set_exclusive_start_key(start.take())
-                .send()
+                .send(), "dynamodb", operation = "Query", table = %self.inner.table, branch_key_id = %id)
                 .await
                 .map_err(self.ddb_error("Query"))?;
             for item in output.items.unwrap_or_default() {
@@ -195,7 +196,7 @@ impl DynamoDbKeyStore {
     async fn unwrap_item(&self, item: &Item) -> Result<Arc<BranchKey>> {
         let key_id = self.kms_key_for(&item.branch_key_id, &item.kms_arn)?;
         let operation = KmsOperation::Decrypt;
-        let mut output = self
+        let mut output = traced!(self
             .inner
             .kms
             .decrypt()
@@ -203,7 +204,7 @@ impl DynamoDbKeyStore {
             .ciphertext_blob(Blob::new(item.enc.clone()))
             .set_encryption_context(Some(item.kms_context(&self.inner.logical_name)))
             .set_grant_tokens(self.grant_tokens())
-            .send()
+            .send(), "kms", operation = %operation, key_id = %key_id, branch_key_id = %item.branch_key_id)
             .await
             .map_err(|error| kms_error(operation, &key_id, error))?;
         // KMS must answer for the key it was asked to use.

@@ -28,6 +28,7 @@ use crate::error::{Error, Result};
 use crate::kdf::{PROVIDER_ID, SALT_LEN, random, version_bytes, version_string, wrapping_key};
 use crate::key_store::KeyStore;
 use crate::supplier::BranchKeyIdSupplier;
+use crate::trace::{event, traced};
 
 /// Wraps each message's data key with AES-256-GCM under a key derived (HMAC-SHA256 counter
 /// mode, fresh salt) from a branch key, which comes from a [`KeyStore`] through a cache that
@@ -166,6 +167,7 @@ impl HierarchicalKeyring {
         let version = materials.branch_key_version().to_owned();
         self.store(self.cache_id(branch_key_id, Some(&version)), &materials);
         self.store(self.cache_id(branch_key_id, None), &materials);
+        event!(info, branch_key_id, version = %version, "branch key refreshed");
         Ok(version)
     }
 
@@ -190,6 +192,13 @@ impl HierarchicalKeyring {
             report.versions += one.versions;
             report.failures.extend(one.failures);
         }
+        event!(
+            info,
+            branch_keys = report.branch_keys,
+            versions = report.versions,
+            failures = report.failures.len(),
+            "branch key cache preloaded"
+        );
         report
     }
 
@@ -321,10 +330,16 @@ impl HierarchicalKeyring {
     /// The branch key for `id` from the cache, or fetched with `fetch` and cached for the
     /// TTL. When the fetch fails while another caller's entry is still within its TTL (a
     /// storm-tracking cache hands one caller per interval the refresh), that entry serves.
-    async fn branch_key<F>(&self, id: CacheId, fetch: F) -> Result<BranchKeyMaterials>
+    async fn branch_key<F>(
+        &self,
+        branch_key_id: &str,
+        version: Option<&str>,
+        fetch: F,
+    ) -> Result<BranchKeyMaterials>
     where
         F: Future<Output = Result<BranchKeyMaterials>>,
     {
+        let id = self.cache_id(branch_key_id, version);
         let cache = self.inner.filler.cache();
         let ttl = self.inner.ttl;
         let usable = |entry: &Arc<Entry>| match entry.materials() {
@@ -341,8 +356,20 @@ impl HierarchicalKeyring {
             .find_or_lock(&id, |entry| usable(entry).map(Materials::BranchKey))
             .await?;
         if let Some(Materials::BranchKey(materials)) = found {
+            event!(
+                debug,
+                branch_key_id,
+                version = version.unwrap_or("active"),
+                "branch key cache hit"
+            );
             return Ok(materials);
         }
+        event!(
+            debug,
+            branch_key_id,
+            version = version.unwrap_or("active"),
+            "branch key cache miss: fetching"
+        );
         let fetched = match self.fetch_permit().await {
             Ok(_permit) => fetch.await,
             Err(error) => Err(error),
@@ -353,13 +380,32 @@ impl HierarchicalKeyring {
                 if let Some(guard) = guard {
                     guard.stored();
                 }
+                event!(
+                    debug,
+                    branch_key_id,
+                    version = materials.branch_key_version(),
+                    ttl_seconds = ttl.as_secs(),
+                    "branch key fetched and cached"
+                );
                 Ok(materials)
             }
             // The failed fill ends when the guard drops; an entry that is still within its TTL
             // serves (looked at without starting another fill).
-            Err(error) => match cache.peek(&id) {
-                Some(entry) => usable(&entry).ok_or(error),
-                None => Err(error),
+            Err(error) => match cache.peek(&id).and_then(|entry| usable(&entry)) {
+                Some(materials) => {
+                    event!(
+                        warn,
+                        branch_key_id,
+                        version = version.unwrap_or("active"),
+                        error = %error,
+                        "branch key refresh failed: the cached key serves until its TTL"
+                    );
+                    Ok(materials)
+                }
+                None => {
+                    event!(warn, branch_key_id, version = version.unwrap_or("active"), error = %error, "branch key fetch failed");
+                    Err(error)
+                }
             },
         }
     }
@@ -427,10 +473,39 @@ impl Keyring for HierarchicalKeyring {
         &self,
         materials: EncryptionMaterials,
     ) -> keyward_materials::Result<EncryptionMaterials> {
+        traced!(
+            self.wrap_data_key(materials),
+            "on_encrypt",
+            keyring = "aws-kms-hierarchy"
+        )
+        .await
+    }
+
+    async fn on_decrypt(
+        &self,
+        materials: DecryptionMaterials,
+        encrypted_data_keys: &[EncryptedDataKey],
+    ) -> keyward_materials::Result<DecryptionMaterials> {
+        traced!(
+            self.unwrap_data_key(materials, encrypted_data_keys),
+            "on_decrypt",
+            keyring = "aws-kms-hierarchy",
+            edks = encrypted_data_keys.len()
+        )
+        .await
+    }
+}
+
+impl HierarchicalKeyring {
+    async fn wrap_data_key(
+        &self,
+        materials: EncryptionMaterials,
+    ) -> keyward_materials::Result<EncryptionMaterials> {
         let branch_key_id = self.branch_key_id(materials.encryption_context()).await?;
         let branch = self
             .branch_key(
-                self.cache_id(&branch_key_id, None),
+                &branch_key_id,
+                None,
                 self.inner.key_store.get_active_branch_key(&branch_key_id),
             )
             .await?;
@@ -462,7 +537,7 @@ impl Keyring for HierarchicalKeyring {
         Ok(materials.with_encrypted_data_key(edk))
     }
 
-    async fn on_decrypt(
+    async fn unwrap_data_key(
         &self,
         materials: DecryptionMaterials,
         encrypted_data_keys: &[EncryptedDataKey],
@@ -492,7 +567,8 @@ impl Keyring for HierarchicalKeyring {
                 let version = version_string(parts.version);
                 let branch = self
                     .branch_key(
-                        self.cache_id(branch_key_id, Some(&version)),
+                        branch_key_id,
+                        Some(&version),
                         self.inner
                             .key_store
                             .get_branch_key_version(branch_key_id, &version),

@@ -13,6 +13,7 @@ mod memory;
 #[cfg(feature = "testing")]
 mod static_store;
 mod supplier;
+mod trace;
 
 pub use crate::dynamodb::{DynamoDbKeyStore, DynamoDbKeyStoreBuilder};
 pub use crate::error::{Error, Result};

@@ -13,6 +13,7 @@ use zeroize::Zeroizing;
 
 use crate::arn::KmsArn;
 use crate::error::{Error, KmsOperation};
+use crate::trace::traced;
 
 /// The provider id of every AWS KMS encrypted data key.
 pub const PROVIDER_ID: &str = "aws-kms";
@@ -54,16 +55,21 @@ impl Kms {
             let operation = KmsOperation::GenerateDataKey;
             let number_of_bytes = i32::try_from(expected_len)
                 .map_err(|_| Error::InvalidConfiguration("data key length out of range"))?;
-            let mut output = self
-                .client
-                .generate_data_key()
-                .key_id(key_id)
-                .number_of_bytes(number_of_bytes)
-                .set_encryption_context(context)
-                .set_grant_tokens(self.grant_tokens())
-                .send()
-                .await
-                .map_err(|error| Error::from_sdk(operation, key_id, error))?;
+            let mut output = traced!(
+            self
+                            .client
+                            .generate_data_key()
+                            .key_id(key_id)
+                            .number_of_bytes(number_of_bytes)
+                            .set_encryption_context(context)
+                            .set_grant_tokens(self.grant_tokens())
+                            .send(),
+            "kms",
+            operation = %operation,
+            key_id = %key_id
+            )
+            .await
+            .map_err(|error| Error::from_sdk(operation, key_id, error))?;
             let plaintext = secret_field(output.plaintext.take(), operation, "Plaintext")?;
             if plaintext.len() != expected_len {
                 return Err(Error::PlaintextLength {
@@ -79,16 +85,21 @@ impl Kms {
                 .with_encrypted_data_key(edk));
         };
         let operation = KmsOperation::Encrypt;
-        let output = self
-            .client
-            .encrypt()
-            .key_id(key_id)
-            .plaintext(Blob::new(data_key.expose_secret()))
-            .set_encryption_context(context)
-            .set_grant_tokens(self.grant_tokens())
-            .send()
-            .await
-            .map_err(|error| Error::from_sdk(operation, key_id, error))?;
+        let output = traced!(
+        self
+                    .client
+                    .encrypt()
+                    .key_id(key_id)
+                    .plaintext(Blob::new(data_key.expose_secret()))
+                    .set_encryption_context(context)
+                    .set_grant_tokens(self.grant_tokens())
+                    .send(),
+        "kms",
+        operation = %operation,
+        key_id = %key_id
+        )
+        .await
+        .map_err(|error| Error::from_sdk(operation, key_id, error))?;
         let edk = encrypted_data_key(operation, output.key_id, output.ciphertext_blob)?;
         Ok(materials.with_encrypted_data_key(edk))
     }
@@ -102,16 +113,21 @@ impl Kms {
         materials: &DecryptionMaterials,
     ) -> Result<Arc<DataKey>, Error> {
         let operation = KmsOperation::Decrypt;
-        let mut output = self
-            .client
-            .decrypt()
-            .key_id(key_id)
-            .ciphertext_blob(Blob::new(edk.ciphertext()))
-            .set_encryption_context(context_map(materials.encryption_context()))
-            .set_grant_tokens(self.grant_tokens())
-            .send()
-            .await
-            .map_err(|error| Error::from_sdk(operation, key_id, error))?;
+        let mut output = traced!(
+        self
+                    .client
+                    .decrypt()
+                    .key_id(key_id)
+                    .ciphertext_blob(Blob::new(edk.ciphertext()))
+                    .set_encryption_context(context_map(materials.encryption_context()))
+                    .set_grant_tokens(self.grant_tokens())
+                    .send(),
+        "kms",
+        operation = %operation,
+        key_id = %key_id
+        )
+        .await
+        .map_err(|error| Error::from_sdk(operation, key_id, error))?;
         if output.key_id.as_deref() != Some(key_id) {
             return Err(Error::UnexpectedKeyId {
                 operation,

@@ -23,6 +23,7 @@ use zeroize::Zeroizing;
 use crate::arn::validate_identifier;
 use crate::calls::{Kms, check_no_data_key, secret_field};
 use crate::error::{Error, KmsOperation};
+use crate::trace::traced;
 
 /// Wraps data keys like [`keyward_materials::RawEcdhKeyring`], with the private key of one
 /// party held by AWS KMS (an ECC key of usage `KEY_AGREEMENT`): the shared secret comes from
@@ -110,17 +111,22 @@ impl KmsEcdhKeyring {
     async fn derive(&self, peer: &EcdhPublicKey) -> Result<Zeroizing<Vec<u8>>, Error> {
         let inner = &*self.inner;
         let operation = KmsOperation::DeriveSharedSecret;
-        let mut output = inner
-            .kms
-            .client
-            .derive_shared_secret()
-            .key_id(&inner.key_id)
-            .key_agreement_algorithm(KeyAgreementAlgorithmSpec::Ecdh)
-            .public_key(Blob::new(peer.der()))
-            .set_grant_tokens(inner.kms.grant_tokens())
-            .send()
-            .await
-            .map_err(|error| Error::from_sdk(operation, &inner.key_id, error))?;
+        let mut output = traced!(
+        inner
+                    .kms
+                    .client
+                    .derive_shared_secret()
+                    .key_id(&inner.key_id)
+                    .key_agreement_algorithm(KeyAgreementAlgorithmSpec::Ecdh)
+                    .public_key(Blob::new(peer.der()))
+                    .set_grant_tokens(inner.kms.grant_tokens())
+                    .send(),
+        "kms",
+        operation = %operation,
+        key_id = %&inner.key_id
+        )
+        .await
+        .map_err(|error| Error::from_sdk(operation, &inner.key_id, error))?;
         let answered = output.key_id.as_deref();
         if !crate::public_key::names_key(&inner.key_id, answered) {
             return Err(Error::UnexpectedKeyId {

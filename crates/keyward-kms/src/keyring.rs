@@ -11,6 +11,7 @@ use keyward_materials::{DecryptionMaterials, EncryptionMaterials, Keyring};
 use crate::arn::validate_identifier;
 use crate::calls::Kms;
 use crate::error::Error;
+use crate::trace::traced;
 
 /// Protects data keys with one AWS KMS key.
 ///
@@ -88,7 +89,13 @@ impl Keyring for KmsKeyring {
         &self,
         materials: EncryptionMaterials,
     ) -> keyward_materials::Result<EncryptionMaterials> {
-        self.kms.wrap(&self.key_id, materials).await
+        traced!(
+            self.kms.wrap(&self.key_id, materials),
+            "on_encrypt",
+            keyring = "aws-kms",
+            key_id = %self.key_id
+        )
+        .await
     }
 
     async fn on_decrypt(
@@ -96,8 +103,14 @@ impl Keyring for KmsKeyring {
         materials: DecryptionMaterials,
         encrypted_data_keys: &[EncryptedDataKey],
     ) -> keyward_materials::Result<DecryptionMaterials> {
-        self.decrypt_matching(materials, encrypted_data_keys, |info| info == self.key_id)
-            .await
+        traced!(
+            self.decrypt_matching(materials, encrypted_data_keys, |info| info == self.key_id),
+            "on_decrypt",
+            keyring = "aws-kms",
+            key_id = %self.key_id,
+            edks = encrypted_data_keys.len()
+        )
+        .await
     }
 }
 

@@ -12,6 +12,7 @@ mod mrk;
 mod multi;
 mod public_key;
 mod rsa;
+mod trace;
 
 /// Whether two identifiers name the same key or replicas of one multi-Region key: the key
 /// store's check of a stored KMS key against its configured multi-Region key.

@@ -5,6 +5,7 @@ use aws_sdk_kms::types::KeyUsageType;
 
 use crate::arn::{KmsArn, ResourceType};
 use crate::error::{Error, KmsOperation};
+use crate::trace::traced;
 
 /// A `GetPublicKey` answer that names the requested key, with the requested usage.
 pub(crate) struct PublicKeyAnswer {
@@ -22,13 +23,18 @@ pub(crate) async fn get_public_key(
     usage: KeyUsageType,
 ) -> Result<PublicKeyAnswer, Error> {
     let operation = KmsOperation::GetPublicKey;
-    let mut output = client
-        .get_public_key()
-        .key_id(key_id)
-        .set_grant_tokens((!grant_tokens.is_empty()).then(|| grant_tokens.to_vec()))
-        .send()
-        .await
-        .map_err(|error| Error::from_sdk(operation, key_id, error))?;
+    let mut output = traced!(
+    client
+            .get_public_key()
+            .key_id(key_id)
+            .set_grant_tokens((!grant_tokens.is_empty()).then(|| grant_tokens.to_vec()))
+            .send(),
+    "kms",
+    operation = %operation,
+    key_id = %key_id
+    )
+    .await
+    .map_err(|error| Error::from_sdk(operation, key_id, error))?;
     if !names_key(key_id, output.key_id.as_deref()) {
         let expected = if is_key_arn(key_id) {
             key_id.to_owned()

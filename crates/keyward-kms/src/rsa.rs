@@ -19,6 +19,7 @@ use zeroize::Zeroizing;
 use crate::arn::{KmsArn, ResourceType, mrk_match_for_decrypt, validate_identifier};
 use crate::calls::{Kms, check_no_data_key, secret_field};
 use crate::error::{Error, KmsOperation};
+use crate::trace::traced;
 
 /// The provider id of the AWS KMS RSA keyring's encrypted data keys.
 pub const RSA_PROVIDER_ID: &str = "aws-kms-rsa";
@@ -397,16 +398,21 @@ impl KmsRsaKeyring {
     ) -> Result<Zeroizing<Vec<u8>>, Error> {
         let inner = &*self.inner;
         let operation = KmsOperation::Decrypt;
-        let mut output = kms
-            .client
-            .decrypt()
-            .key_id(&inner.key_id)
-            .ciphertext_blob(Blob::new(edk.ciphertext()))
-            .encryption_algorithm(inner.algorithm.spec())
-            .set_grant_tokens(kms.grant_tokens())
-            .send()
-            .await
-            .map_err(|error| Error::from_sdk(operation, &inner.key_id, error))?;
+        let mut output = traced!(
+        kms
+                    .client
+                    .decrypt()
+                    .key_id(&inner.key_id)
+                    .ciphertext_blob(Blob::new(edk.ciphertext()))
+                    .encryption_algorithm(inner.algorithm.spec())
+                    .set_grant_tokens(kms.grant_tokens())
+                    .send(),
+        "kms",
+        operation = %operation,
+        key_id = %&inner.key_id
+        )
+        .await
+        .map_err(|error| Error::from_sdk(operation, &inner.key_id, error))?;
         if output.key_id.as_deref() != Some(inner.key_id.as_str()) {
             return Err(Error::UnexpectedKeyId {
                 operation,

@@ -27,6 +27,7 @@ use crate::kdf::random_uuid;
 use crate::key_store::{
     BeaconKeyMaterials, CreatedBranchKey, KeyStoreAdmin, VersionedBranchKey, check_create_key,
 };
+use crate::trace::traced;
 
 impl DynamoDbKeyStore {
     /// Creates the table (`branch-key-id` hash key, `type` range key, on-demand billing) or
@@ -38,7 +39,14 @@ impl DynamoDbKeyStore {
     pub async fn create_key_store(&self) -> Result<String> {
         let table = &self.inner.table;
         let ddb = &self.inner.ddb;
-        match ddb.describe_table().table_name(table).send().await {
+        match traced!(
+            ddb.describe_table().table_name(table).send(),
+            "dynamodb",
+            operation = "DescribeTable",
+            table = %table
+        )
+        .await
+        {
             Ok(output) => {
                 let description = output.table.ok_or(Error::InvalidConfiguration(
                     "DescribeTable returned no table",
@@ -84,7 +92,7 @@ impl DynamoDbKeyStore {
                         .key_type(kind)
                         .build()
                 };
-                let output = ddb
+                let output = traced!(ddb
                     .create_table()
                     .table_name(table)
                     .attribute_definitions(attribute(BRANCH_KEY_ID).map_err(not_built)?)
@@ -92,9 +100,9 @@ impl DynamoDbKeyStore {
                     .key_schema(key(BRANCH_KEY_ID, KeyType::Hash).map_err(not_built)?)
                     .key_schema(key(TYPE, KeyType::Range).map_err(not_built)?)
                     .billing_mode(BillingMode::PayPerRequest)
-                    .send()
-                    .await
-                    .map_err(self.ddb_error("CreateTable"))?;
+                    .send(), "dynamodb", operation = "CreateTable", table = %table)
+                .await
+                .map_err(self.ddb_error("CreateTable"))?;
                 let arn = output
                     .table_description
                     .and_then(|t| t.table_arn)
@@ -108,14 +116,14 @@ impl DynamoDbKeyStore {
 
     async fn wait_active(&self) -> Result<()> {
         for _ in 0..120 {
-            let output = self
+            let output = traced!(self
                 .inner
                 .ddb
                 .describe_table()
                 .table_name(&self.inner.table)
-                .send()
-                .await
-                .map_err(self.ddb_error("DescribeTable"))?;
+                .send(), "dynamodb", operation = "DescribeTable", table = %self.inner.table)
+            .await
+            .map_err(self.ddb_error("DescribeTable"))?;
             if output.table().and_then(|t| t.table_status()) == Some(&TableStatus::Active) {
                 return Ok(());
             }
@@ -128,7 +136,7 @@ impl DynamoDbKeyStore {
     /// `GenerateDataKeyWithoutPlaintext` of a 32-byte key under `context`.
     async fn generate(&self, arn: &str, context: &HashMap<String, String>) -> Result<Vec<u8>> {
         let operation = KmsOperation::GenerateDataKeyWithoutPlaintext;
-        let output = self
+        let output = traced!(self
             .inner
             .kms
             .generate_data_key_without_plaintext()
@@ -136,9 +144,9 @@ impl DynamoDbKeyStore {
             .number_of_bytes(32)
             .set_encryption_context(Some(context.clone()))
             .set_grant_tokens(self.grant_tokens())
-            .send()
-            .await
-            .map_err(|error| kms_error(operation, arn, error))?;
+            .send(), "kms", operation = %operation, key_id = %arn)
+        .await
+        .map_err(|error| kms_error(operation, arn, error))?;
         if output.key_id().is_none_or(|id| key_arn(id).is_err()) {
             return Err(Error::KmsResponse {
                 operation,
@@ -163,7 +171,7 @@ impl DynamoDbKeyStore {
         to: &HashMap<String, String>,
     ) -> Result<Vec<u8>> {
         let operation = KmsOperation::ReEncrypt;
-        let output = self
+        let output = traced!(self
             .inner
             .kms
             .re_encrypt()
@@ -173,9 +181,9 @@ impl DynamoDbKeyStore {
             .destination_key_id(arn)
             .set_destination_encryption_context(Some(to.clone()))
             .set_grant_tokens(self.grant_tokens())
-            .send()
-            .await
-            .map_err(|error| kms_error(operation, arn, error))?;
+            .send(), "kms", operation = %operation, key_id = %arn)
+        .await
+        .map_err(|error| kms_error(operation, arn, error))?;
         Ok(output
             .ciphertext_blob
             .ok_or(Error::KmsResponse {
@@ -211,7 +219,15 @@ impl DynamoDbKeyStore {
             let put = put.build().map_err(not_built)?;
             request = request.transact_items(TransactWriteItem::builder().put(put).build());
         }
-        match request.send().await {
+        match traced!(
+            request.send(),
+            "dynamodb",
+            operation = "TransactWriteItems",
+            table = %self.inner.table,
+            branch_key_id = %id
+        )
+        .await
+        {
             Ok(_) => Ok(()),
             Err(error)
                 if error
