@@ -1,6 +1,6 @@
 //! The hierarchical keyring at fleet scale, against the local moto server, with service
 //! latency added by a delaying proxy on loopback: the p50 and p99 of one `Client::encrypt` of
-//! 1 KiB (0x0478) per tenant, for a cold cache (every tenant's first message: one `GetItem`
+//! 1 KiB (0x0478) for each of 1,000 tenants, for a cold cache (every tenant's first message: one `GetItem`
 //! and one KMS `Decrypt`), a warm cache (no call), and no cache (both calls on every message),
 //! with 0, 5 and 50 ms added to every DynamoDB and KMS request, in one run; and the calls each
 //! path made.
@@ -22,47 +22,10 @@ use keyward::hierarchy::{
 use keyward::kms::KmsCallCounter;
 use keyward::materials::DefaultMaterialsManager;
 use keyward::{AlgorithmSuite, Client, EncryptionContext};
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tokio::net::{TcpListener, TcpStream};
+use keyward_tests::moto::delaying_proxy;
 
-const TENANTS: usize = 200;
+const TENANTS: usize = 1000;
 const REGION: &str = "us-west-2";
-
-/// A TCP proxy on loopback in front of `upstream` that holds every chunk a client sends for
-/// `delay` before passing it on: each request arrives `delay` late.
-async fn delaying_proxy(upstream: String, delay: Duration) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let address = listener.local_addr().expect("address");
-    tokio::spawn(async move {
-        loop {
-            let Ok((client, _)) = listener.accept().await else {
-                return;
-            };
-            let upstream = upstream.clone();
-            tokio::spawn(async move {
-                let Ok(server) = TcpStream::connect(&upstream).await else {
-                    return;
-                };
-                let (mut client_read, mut client_write) = client.into_split();
-                let (mut server_read, mut server_write) = server.into_split();
-                let requests = async move {
-                    let mut buffer = vec![0; 64 << 10];
-                    while let Ok(n @ 1..) = client_read.read(&mut buffer).await {
-                        tokio::time::sleep(delay).await;
-                        if server_write.write_all(&buffer[..n]).await.is_err() {
-                            return;
-                        }
-                    }
-                };
-                let responses = async move {
-                    let _ = tokio::io::copy(&mut server_read, &mut client_write).await;
-                };
-                tokio::join!(requests, responses);
-            });
-        }
-    });
-    format!("http://{address}")
-}
 
 fn credentials() -> Credentials {
     Credentials::new("bench", "bench", None, None, "bench")

@@ -5,8 +5,12 @@
 
 #![expect(clippy::expect_used, reason = "fixtures panic with what moto refused")]
 
+use std::time::Duration;
+
 use aws_sdk_kms::config::{BehaviorVersion, Credentials, Region};
 use keyward::kms::KmsCallCounter;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::{TcpListener, TcpStream};
 
 /// The environment variable holding the endpoint (`http://127.0.0.1:PORT`).
 pub const ENDPOINT_VAR: &str = "KEYWARD_MOTO_ENDPOINT";
@@ -185,12 +189,12 @@ impl OwnMoto {
             .spawn()
             .expect("starting moto server");
         self.child = Some(child);
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
         while std::time::Instant::now() < deadline {
             if self.post("/moto-api/seed?a=1234").is_ok() {
                 return;
             }
-            std::thread::sleep(std::time::Duration::from_millis(100));
+            std::thread::sleep(Duration::from_millis(100));
         }
         panic!("moto did not start on port {}", self.port);
     }
@@ -267,4 +271,44 @@ pub async fn create_asymmetric_key(
         .expect("GetPublicKey");
     let der = public.public_key().expect("PublicKey").as_ref().to_vec();
     (arn, der)
+}
+
+/// A TCP proxy on loopback in front of `upstream` (`host:port`) that holds every chunk a
+/// client sends for `delay` before passing it on, so that each request arrives `delay` late:
+/// a slow service. Returns its endpoint URL; it runs until the runtime ends.
+///
+/// # Panics
+/// When no loopback port can be bound.
+pub async fn delaying_proxy(upstream: String, delay: Duration) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = listener.local_addr().expect("address");
+    tokio::spawn(async move {
+        loop {
+            let Ok((client, _)) = listener.accept().await else {
+                return;
+            };
+            let upstream = upstream.clone();
+            tokio::spawn(async move {
+                let Ok(server) = TcpStream::connect(&upstream).await else {
+                    return;
+                };
+                let (mut client_read, mut client_write) = client.into_split();
+                let (mut server_read, mut server_write) = server.into_split();
+                let requests = async move {
+                    let mut buffer = vec![0; 64 << 10];
+                    while let Ok(n @ 1..) = client_read.read(&mut buffer).await {
+                        tokio::time::sleep(delay).await;
+                        if server_write.write_all(&buffer[..n]).await.is_err() {
+                            return;
+                        }
+                    }
+                };
+                let responses = async move {
+                    let _ = tokio::io::copy(&mut server_read, &mut client_write).await;
+                };
+                tokio::join!(requests, responses);
+            });
+        }
+    });
+    format!("http://{address}")
 }

@@ -1101,3 +1101,92 @@ async fn throttling_is_retried_then_typed_and_cached_keys_serve_through_it() {
     clock.advance(Duration::from_secs(2));
     client.encrypt(b"recovered", &context("a")).await.unwrap();
 }
+
+/// Counts the attempts of every request (retries included).
+#[derive(Debug, Clone, Default)]
+struct Attempts(Arc<std::sync::atomic::AtomicU64>);
+
+impl Intercept for Attempts {
+    fn name(&self) -> &'static str {
+        "Attempts"
+    }
+
+    fn read_before_attempt(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn slow_answers_past_the_attempt_timeout_are_retried_then_fail_typed() {
+    use aws_sdk_kms::config::retry::RetryConfig;
+    use aws_sdk_kms::config::timeout::TimeoutConfig;
+    let f = fixture("slow").await;
+    let id = f
+        .store
+        .create_key(None, &EncryptionContext::new())
+        .await
+        .unwrap()
+        .branch_key_id;
+    // DynamoDB answers 300 ms late, through a delaying proxy on loopback.
+    let upstream = keyward_tests::moto::endpoint()
+        .strip_prefix("http://")
+        .unwrap()
+        .to_owned();
+    let slow = keyward_tests::moto::delaying_proxy(upstream, Duration::from_millis(300)).await;
+    let attempts = Attempts::default();
+    let store = |attempt_timeout: Duration| {
+        let ddb = aws_sdk_dynamodb::Client::from_conf(
+            f.ddb
+                .config()
+                .to_builder()
+                .endpoint_url(&slow)
+                .retry_config(
+                    RetryConfig::standard()
+                        .with_max_attempts(3)
+                        .with_initial_backoff(Duration::from_millis(5))
+                        .with_max_backoff(Duration::from_millis(20)),
+                )
+                .timeout_config(
+                    TimeoutConfig::builder()
+                        .operation_attempt_timeout(attempt_timeout)
+                        .build(),
+                )
+                .interceptor(attempts.clone())
+                .build(),
+        );
+        DynamoDbKeyStore::builder(
+            ddb,
+            f.kms.clone(),
+            &f.table,
+            "keyward-tests",
+            KmsConfiguration::KeyArn(f.arn.clone()),
+        )
+        .build()
+        .unwrap()
+    };
+    // Within a 5 s attempt timeout the slow answer serves, in one attempt.
+    let key = store(Duration::from_secs(5))
+        .get_active_branch_key(&id)
+        .await
+        .unwrap();
+    assert_eq!(key.branch_key_identifier(), id);
+    assert_eq!(attempts.0.swap(0, Ordering::SeqCst), 1);
+    // Past a 100 ms attempt timeout: three attempts, then a typed error of kind Unavailable
+    // with no service error code (the service never answered in time).
+    let error = store(Duration::from_millis(100))
+        .get_active_branch_key(&id)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, Error::DynamoDb { operation: "GetItem", kind, .. } if *kind == keyward::materials::ErrorKind::Unavailable),
+        "{error:?}"
+    );
+    assert_eq!(error.service_error_code(), None);
+    assert_eq!(attempts.0.load(Ordering::SeqCst), 3);
+}

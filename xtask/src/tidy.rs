@@ -73,6 +73,13 @@ pub(crate) fn run() -> Result<()> {
         }
     }
 
+    // The FIPS build compiles bindgen 0.73, which accepts syn 2 or 3 but builds only on 2:
+    // a re-resolved lock file silently moves it to 3 and `cargo xtask fips` fails.
+    let lock = std::fs::read_to_string(root.join("Cargo.lock"))?;
+    if let Some(problem) = bindgen_on_syn_3(&lock) {
+        problems.push(problem);
+    }
+
     if problems.is_empty() {
         eprintln!("xtask tidy: ok");
         return Ok(());
@@ -81,6 +88,21 @@ pub(crate) fn run() -> Result<()> {
         eprintln!("tidy: {problem}");
     }
     bail!("{} tidy problem(s)", problems.len())
+}
+
+/// A problem when Cargo.lock builds bindgen on syn 3 (or prettyplease 0.3, which needs it).
+fn bindgen_on_syn_3(lock: &str) -> Option<String> {
+    let package = |name: &str| {
+        lock.split("[[package]]")
+            .find(|block| block.contains(&format!("name = \"{name}\"\n")))
+    };
+    let bindgen = package("bindgen")?;
+    let prettyplease = package("prettyplease").unwrap_or_default();
+    (bindgen.contains("\"syn 3.") || prettyplease.contains("version = \"0.3")).then(|| {
+        "Cargo.lock: bindgen (the FIPS build) must use syn 2 and prettyplease 0.2; restore \
+         its `syn 2.x` dependency entry"
+            .to_owned()
+    })
 }
 
 fn package_name(manifest: &str) -> Option<String> {

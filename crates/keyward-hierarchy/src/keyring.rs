@@ -124,8 +124,20 @@ pub struct Preloaded {
     pub branch_keys: usize,
     /// Older versions now cached for decryption.
     pub versions: usize,
-    /// The branch keys (and versions, `None` for the active one) that failed, with why.
-    pub failures: Vec<(String, Option<String>, Error)>,
+    /// What could not be loaded, and why.
+    pub failures: Vec<PreloadFailure>,
+}
+
+/// A branch key (or one of its versions) that [`HierarchicalKeyring::preload`] could not load.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct PreloadFailure {
+    /// The branch key id.
+    pub branch_key_id: String,
+    /// The version, or `None` for the active version or the list of versions.
+    pub version: Option<String>,
+    /// Why.
+    pub error: Error,
 }
 
 impl HierarchicalKeyring {
@@ -182,10 +194,11 @@ impl HierarchicalKeyring {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        let mut loads: FuturesUnordered<_> = branch_key_ids
-            .into_iter()
+        // At most as many keys under way as reads may be in flight: a preload of a hundred
+        // thousand ids holds that many futures, not a hundred thousand.
+        let mut loads = futures_util::stream::iter(branch_key_ids)
             .map(|id| self.preload_one(id.into(), recent_versions))
-            .collect();
+            .buffer_unordered(self.inner.max_concurrent_fetches);
         let mut report = Preloaded::default();
         while let Some(one) = loads.next().await {
             report.branch_keys += usize::from(one.active);
@@ -211,7 +224,7 @@ impl HierarchicalKeyring {
             }
             Err(error) => {
                 // Its versions would fail the same way: one failure per key.
-                one.failures.push((id, None, error));
+                one.fail(id, None, error);
                 return one;
             }
         };
@@ -229,7 +242,7 @@ impl HierarchicalKeyring {
             Ok(versions) => versions,
             Err(Error::OperationNotSupported(_)) => return one,
             Err(error) => {
-                one.failures.push((id, None, error));
+                one.fail(id, None, error);
                 return one;
             }
         };
@@ -255,7 +268,7 @@ impl HierarchicalKeyring {
         while let Some(loaded) = loads.next().await {
             match loaded {
                 Ok(()) => one.versions += 1,
-                Err((version, error)) => one.failures.push((id.clone(), Some(version), error)),
+                Err((version, error)) => one.fail(id.clone(), Some(version), error),
             }
         }
         one
@@ -717,7 +730,17 @@ const DEFAULT_MAX_CONCURRENT_FETCHES: usize = 64;
 struct PreloadedOne {
     active: bool,
     versions: usize,
-    failures: Vec<(String, Option<String>, Error)>,
+    failures: Vec<PreloadFailure>,
+}
+
+impl PreloadedOne {
+    fn fail(&mut self, branch_key_id: String, version: Option<String>, error: Error) {
+        self.failures.push(PreloadFailure {
+            branch_key_id,
+            version,
+            error,
+        });
+    }
 }
 pub(crate) const IV_LEN: usize = 12;
 pub(crate) const VERSION_LEN: usize = 16;

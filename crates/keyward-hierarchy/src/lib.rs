@@ -23,7 +23,7 @@ pub use crate::key_store::{
     KmsConfiguration, VersionedBranchKey,
 };
 pub use crate::keyring::{
-    BranchKeySelector, HierarchicalKeyring, HierarchicalKeyringBuilder, Preloaded,
+    BranchKeySelector, HierarchicalKeyring, HierarchicalKeyringBuilder, PreloadFailure, Preloaded,
 };
 #[cfg(feature = "testing")]
 pub use crate::memory::MemoryKeyStore;

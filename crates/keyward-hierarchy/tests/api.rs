@@ -884,9 +884,10 @@ async fn preload_warms_active_and_recent_versions_with_bounded_reads() {
     assert_eq!(report.branch_keys, 50);
     assert_eq!(report.versions, 50, "the newest older version of each");
     assert_eq!(report.failures.len(), 1);
-    assert_eq!(report.failures[0].0, "missing");
+    assert_eq!(report.failures[0].branch_key_id, "missing");
+    assert_eq!(report.failures[0].version, None);
     assert!(matches!(
-        report.failures[0].2,
+        report.failures[0].error,
         Error::BranchKeyNotFound { .. }
     ));
     assert_eq!(
