@@ -1,15 +1,4 @@
-//! `tracing` instrumentation: with the `tracing` feature these macros are `tracing`'s; without
-//! it they compile to nothing (and their arguments are not evaluated). Fields never carry key
-//! material, plaintext or encryption context values.
+//! `tracing` instrumentation (feature `tracing`): the macros of
+//! [`keyward_materials::trace`], expanded here so that this crate's feature decides.
 
-/// An event at `$level` (`debug`, `info`, `warn`, ...), as `tracing::$level!`.
-macro_rules! event {
-    ($level:ident, $($args:tt)*) => {{
-        #[cfg(feature = "tracing")]
-        {
-            tracing::$level!($($args)*);
-        }
-    }};
-}
-
-pub(crate) use event;
+pub(crate) use keyward_materials::__trace_event as event;

@@ -16,6 +16,8 @@ mod required_context;
 mod secret;
 #[cfg(feature = "testing")]
 pub mod testing;
+#[doc(hidden)]
+pub mod trace;
 
 pub use async_trait::async_trait;
 
