@@ -13,7 +13,7 @@ use keyward_kms::{KmsOperation, mrk_match_for_decrypt};
 use keyward_materials::{BranchKey, BranchKeyMaterials};
 use zeroize::Zeroizing;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, not_found};
 use crate::kdf::random_uuid;
 use crate::key_store::{BranchKeyVersion, KeyStore, KeyStoreInfo, KmsConfiguration};
 use crate::trace::traced;
@@ -24,8 +24,7 @@ pub(crate) mod timestamp;
 
 pub(crate) use self::item::parse_item_for_fuzzing;
 use self::item::{
-    ACTIVE, BRANCH_KEY_ID, CREATE_TIME, Item, TYPE, VERSION_PREFIX, key_arn, not_found,
-    strip_version,
+    ACTIVE, BRANCH_KEY_ID, CREATE_TIME, Item, TYPE, VERSION_PREFIX, key_arn, strip_version,
 };
 
 /// Branch keys in a DynamoDB table, each version wrapped by AWS KMS under an encryption

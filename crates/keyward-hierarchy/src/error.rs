@@ -165,6 +165,14 @@ impl Error {
     }
 }
 
+/// [`Error::BranchKeyNotFound`] for `id` (and `version`, for a version lookup).
+pub(crate) fn not_found(id: &str, version: Option<&str>) -> Error {
+    Error::BranchKeyNotFound {
+        id: id.to_owned(),
+        version: version.map(str::to_owned),
+    }
+}
+
 impl From<Error> for keyward_materials::Error {
     fn from(error: Error) -> Self {
         Self::keyring(error.kind(), error)

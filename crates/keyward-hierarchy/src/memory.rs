@@ -11,7 +11,7 @@ use keyward_format::EncryptionContext;
 use keyward_materials::{BranchKey, BranchKeyMaterials};
 
 use crate::dynamodb::timestamp::timestamp;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, not_found};
 use crate::kdf::{random, random_uuid};
 use crate::key_store::{
     BeaconKeyMaterials, BranchKeyVersion, CreatedBranchKey, KeyStore, KeyStoreAdmin, KeyStoreInfo,
@@ -85,10 +85,7 @@ impl KeyStore for MemoryKeyStore {
         let keys = self.keys();
         let record = keys
             .get(branch_key_id)
-            .ok_or_else(|| Error::BranchKeyNotFound {
-                id: branch_key_id.to_owned(),
-                version: None,
-            })?;
+            .ok_or_else(|| not_found(branch_key_id, None))?;
         let key = record
             .versions
             .get(&record.active)
@@ -112,16 +109,9 @@ impl KeyStore for MemoryKeyStore {
     ) -> Result<BranchKeyMaterials> {
         self.inner.version_reads.fetch_add(1, Ordering::Relaxed);
         let keys = self.keys();
-        let not_found = || Error::BranchKeyNotFound {
-            id: branch_key_id.to_owned(),
-            version: Some(version.to_owned()),
-        };
-        let record = keys.get(branch_key_id).ok_or_else(not_found)?;
-        let key = record
-            .versions
-            .get(version)
-            .cloned()
-            .ok_or_else(not_found)?;
+        let missing = || not_found(branch_key_id, Some(version));
+        let record = keys.get(branch_key_id).ok_or_else(missing)?;
+        let key = record.versions.get(version).cloned().ok_or_else(missing)?;
         Ok(BranchKeyMaterials::new(
             branch_key_id,
             version,
@@ -134,10 +124,7 @@ impl KeyStore for MemoryKeyStore {
         let keys = self.keys();
         let record = keys
             .get(branch_key_id)
-            .ok_or_else(|| Error::BranchKeyNotFound {
-                id: branch_key_id.to_owned(),
-                version: None,
-            })?;
+            .ok_or_else(|| not_found(branch_key_id, None))?;
         Ok(record
             .history
             .iter()
@@ -162,10 +149,7 @@ impl KeyStoreAdmin for MemoryKeyStore {
         let keys = self.keys();
         let record = keys
             .get(branch_key_id)
-            .ok_or_else(|| Error::BranchKeyNotFound {
-                id: branch_key_id.to_owned(),
-                version: None,
-            })?;
+            .ok_or_else(|| not_found(branch_key_id, None))?;
         Ok(BeaconKeyMaterials::new(
             branch_key_id,
             record.beacon.clone(),
@@ -204,10 +188,7 @@ impl KeyStoreAdmin for MemoryKeyStore {
         let mut keys = self.keys();
         let record = keys
             .get_mut(branch_key_id)
-            .ok_or_else(|| Error::BranchKeyNotFound {
-                id: branch_key_id.to_owned(),
-                version: None,
-            })?;
+            .ok_or_else(|| not_found(branch_key_id, None))?;
         record.versions.insert(version.clone(), key);
         record.history.push((version.clone(), timestamp()));
         let previous = core::mem::replace(&mut record.active, version.clone());

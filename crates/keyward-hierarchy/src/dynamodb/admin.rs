@@ -17,12 +17,11 @@ use keyward_kms::KmsOperation;
 
 use super::item::{
     ACTIVE, BEACON, BRANCH_KEY_ID, CREATE_TIME, CUSTOM_PREFIX, HIERARCHY_VERSION, KMS_ARN,
-    TABLE_NAME, TYPE, VERSION, VERSION_PREFIX, active_context, item_of, key_arn, not_found,
-    strip_version,
+    TABLE_NAME, TYPE, VERSION, VERSION_PREFIX, active_context, item_of, key_arn, strip_version,
 };
 use super::timestamp::timestamp;
 use super::{DynamoDbKeyStore, kms_error, not_built};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, not_found};
 use crate::kdf::random_uuid;
 use crate::key_store::{
     BeaconKeyMaterials, CreatedBranchKey, KeyStoreAdmin, VersionedBranchKey, check_create_key,

@@ -154,13 +154,6 @@ pub(super) fn strip_version(version: &str) -> &str {
     version.strip_prefix(VERSION_PREFIX).unwrap_or(version)
 }
 
-pub(super) fn not_found(id: &str, version: Option<&str>) -> Error {
-    Error::BranchKeyNotFound {
-        id: id.to_owned(),
-        version: version.map(str::to_owned),
-    }
-}
-
 /// A KMS key ARN (not an alias).
 pub(super) fn key_arn(text: &str) -> Result<KmsArn> {
     let arn = KmsArn::parse(text)?;
