@@ -1,8 +1,6 @@
 //! `cargo xtask fips`: the FIPS build (aws-lc-rs on the AWS-LC FIPS module, HKDF and HMAC
 //! included), with the build tools it needs, its tests and the vectors under it.
 
-use std::process::Command;
-
 use anyhow::{Context as _, Result, bail, ensure};
 
 use crate::util;
@@ -94,33 +92,8 @@ pub(crate) fn run() -> Result<()> {
 /// The AWS-LC FIPS module builds with CMake and Go: installed from the distribution's
 /// packages (apt) when missing.
 fn ensure_build_tools() -> Result<()> {
-    let missing: Vec<&str> = [("cmake", "cmake"), ("go", "golang-go")]
-        .into_iter()
-        .filter(|(binary, _)| !util::succeeds(Command::new(binary).arg("version")))
-        .filter(|(binary, _)| !util::succeeds(Command::new(binary).arg("--version")))
-        .map(|(_, package)| package)
-        .collect();
-    if missing.is_empty() {
-        return Ok(());
-    }
-    eprintln!(
-        "xtask: installing {} for the AWS-LC FIPS module",
-        missing.join(", ")
-    );
-    let root = util::succeeds(Command::new("sh").args(["-c", "test \"$(id -u)\" = 0"]));
-    let apt = |args: &[&str]| -> Result<()> {
-        let mut command = if root {
-            util::command("apt-get")
-        } else {
-            let mut sudo = util::command("sudo");
-            sudo.arg("apt-get");
-            sudo
-        };
-        command.args(args).env("DEBIAN_FRONTEND", "noninteractive");
-        util::run(&mut command)
-    };
-    apt(&["update", "-qq"])?;
-    let mut install = vec!["install", "-y", "-qq", "--no-install-recommends"];
-    install.extend(&missing);
-    apt(&install)
+    util::ensure_packages(
+        &[("cmake", "cmake"), ("go", "golang-go")],
+        "the AWS-LC FIPS module",
+    )
 }

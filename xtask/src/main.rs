@@ -24,7 +24,9 @@ tasks:
                        (installed into target/moto-venv) on a free loopback port, runs unit,
                        integration, vector, property, model-based and AWS KMS tests (the
                        asymmetric ones crossed with the official Python SDK and MPL,
-                       installed into target/mpl-venv) with
+                       installed into target/mpl-venv; the CLI against the official
+                       aws-encryption-cli, installed into target/cli-venv; its progress bar
+                       in tmux, installed from apt when missing) with
                        nextest (or cargo test), then doctests, the shuttle model checks and
                        the examples; stops moto even on failure
   demo [--kms]         the offline demonstration (local keys), as `keyward demo`; with --kms
@@ -43,6 +45,8 @@ tasks:
   fips                 the FIPS build (AWS-LC FIPS module; installs CMake and Go from apt when
                        missing): format, materials and hierarchy tests, `keyward --version`,
                        and every vector set, whose figures must equal docs/compatibility.md
+  man [DIR]            write the CLI's man pages (keyward.1, keyward-<command>.1) into DIR
+                       (default target/man)
   api [--check]        write (or check) api/<crate>.txt, the listing of each library crate's
                        public items, from rustdoc's JSON
   deny                 cargo deny check bans licenses sources (installs a pinned cargo-deny)
@@ -77,6 +81,7 @@ fn run(args: &[String]) -> Result<()> {
         "tidy" => tidy::run(),
         "ci" => util::run(util::command("bash").arg(".ci/run")),
         "demo" => demo(rest),
+        "man" => man(rest),
         "model" => model(rest),
         "moto" => {
             let moto = moto::Moto::start()?;
@@ -93,9 +98,29 @@ fn run(args: &[String]) -> Result<()> {
     }
 }
 
+/// The CLI's man pages, generated from its command definition by the binary itself.
+fn man(args: &[String]) -> Result<()> {
+    let dir = args
+        .first()
+        .map_or_else(|| util::root().join("target/man"), std::path::PathBuf::from);
+    util::run(
+        util::cargo()
+            .args(["run", "--quiet", "--package", "keyward-cli", "--", "man"])
+            .arg(&dir),
+    )?;
+    println!(
+        "man pages in {} (man -l {}/keyward.1)",
+        dir.display(),
+        dir.display()
+    );
+    Ok(())
+}
+
 /// The README's test command. The moto guard lives until every step has run, and its `Drop`
 /// stops the server on every way out.
 fn test(extra: &[String]) -> Result<()> {
+    // The CLI's progress bar is checked in a real terminal.
+    util::ensure_packages(&[("tmux", "tmux")], "the terminal test of the CLI")?;
     let moto = moto::Moto::start()?;
     let features = ["--features", "keyward-tests/moto,keyward-cli/moto"];
     // How the fault tests start moto servers of their own, and how the cross-implementation
@@ -108,6 +133,7 @@ fn test(extra: &[String]) -> Result<()> {
         ),
         ("KEYWARD_MPL_PYTHON", moto::install_official_mpl()?),
         ("KEYWARD_MPL_CROSS", util::root().join("xtask/mpl/cross.py")),
+        ("KEYWARD_AWS_ENCRYPTION_CLI", moto::install_official_cli()?),
     ];
     // The launcher's asymmetric operations, and the official SDK's harness on them, checked
     // before anything relies on them.

@@ -110,16 +110,30 @@ fn install() -> Result<PathBuf> {
 /// returns the venv's Python. `xtask/mpl/cross.py` runs them for the cross-implementation
 /// tests of the asymmetric KMS keyrings.
 pub(crate) fn install_official_mpl() -> Result<PathBuf> {
-    let venv = util::root().join("target/mpl-venv");
+    Ok(install_pinned("mpl-venv", "xtask/mpl/requirements.txt")?.join("bin/python"))
+}
+
+/// Creates `target/cli-venv` with the official `aws-encryption-cli` pinned in
+/// `xtask/cli/requirements.txt`; returns the command's path, for the tests that exchange
+/// files with it.
+pub(crate) fn install_official_cli() -> Result<PathBuf> {
+    Ok(install_pinned("cli-venv", "xtask/cli/requirements.txt")?.join("bin/aws-encryption-cli"))
+}
+
+/// Creates `target/<venv>` with the packages pinned in `requirements` (again whenever the
+/// pins change); returns the venv's directory.
+fn install_pinned(venv: &str, requirements: &str) -> Result<PathBuf> {
+    let venv = util::root().join("target").join(venv);
     let python = venv.join("bin/python");
     let marker = venv.join(".keyward-installed");
-    let requirements = util::root().join("xtask/mpl/requirements.txt");
+    let requirements = util::root().join(requirements);
     let pins = std::fs::read_to_string(&requirements)?;
     if std::fs::read_to_string(&marker).is_ok_and(|installed| installed == pins) {
-        return Ok(python);
+        return Ok(venv);
     }
     eprintln!(
-        "xtask: installing the official ESDK and MPL into {}",
+        "xtask: installing {} into {}",
+        requirements.display(),
         venv.display()
     );
     util::run(util::command("python3").args(["-m", "venv"]).arg(&venv))?;
@@ -136,5 +150,5 @@ pub(crate) fn install_official_mpl() -> Result<PathBuf> {
             .arg(&requirements),
     )?;
     std::fs::write(&marker, pins)?;
-    Ok(python)
+    Ok(venv)
 }

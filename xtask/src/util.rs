@@ -44,6 +44,38 @@ pub(crate) fn succeeds(command: &mut Command) -> bool {
     command.output().is_ok_and(|output| output.status.success())
 }
 
+/// Installs the distribution's packages (apt, through sudo unless root) for the commands
+/// in `needed` (`(command, package)`) that do not run.
+pub(crate) fn ensure_packages(needed: &[(&str, &str)], what: &str) -> Result<()> {
+    let missing: Vec<&str> = needed
+        .iter()
+        .filter(|(binary, _)| !succeeds(Command::new(binary).arg("version")))
+        .filter(|(binary, _)| !succeeds(Command::new(binary).arg("--version")))
+        .filter(|(binary, _)| !succeeds(Command::new(binary).arg("-V")))
+        .map(|(_, package)| *package)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    eprintln!("xtask: installing {} for {what}", missing.join(", "));
+    let root = succeeds(Command::new("sh").args(["-c", "test \"$(id -u)\" = 0"]));
+    let apt = |args: &[&str]| -> Result<()> {
+        let mut command = if root {
+            command("apt-get")
+        } else {
+            let mut sudo = command("sudo");
+            sudo.arg("apt-get");
+            sudo
+        };
+        command.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+        run(&mut command)
+    };
+    apt(&["update", "-qq"])?;
+    let mut install = vec!["install", "-y", "-qq", "--no-install-recommends"];
+    install.extend(&missing);
+    apt(&install)
+}
+
 pub(crate) fn has_nextest() -> bool {
     succeeds(cargo().args(["nextest", "--version"]))
 }

@@ -9,10 +9,13 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[command(name = "keyward", version, about)]
 pub(crate) struct Cli {
     /// Log to standard error what keyward does: -v cache and key store activity (info), -vv
-    /// every cache lookup and KMS or DynamoDB request (debug), -vvv the AWS SDK's own (trace).
-    /// Never keys, plaintext or encryption context values.
+    /// every cache lookup and KMS or DynamoDB request (debug), -vvv everything keyward traces,
+    /// -vvvv the AWS SDK's own too. Never keys, plaintext or encryption context values.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub(crate) verbose: u8,
+    /// Print no warnings (such as an output being replaced); errors still show.
+    #[arg(short, long, global = true)]
+    pub(crate) quiet: bool,
     #[command(subcommand)]
     pub(crate) command: Command,
 }
@@ -30,6 +33,28 @@ pub(crate) enum Command {
     /// Manage a branch key store of the hierarchical keyring (DynamoDB + AWS KMS).
     #[command(subcommand)]
     Keystore(KeystoreCommand),
+    /// Plan data-key caching: thresholds from traffic, rate limits, price and budget.
+    #[command(subcommand)]
+    Caching(CachingCommand),
+    /// Print a shell completion script (e.g. `keyward completions bash > ~/.local/share/bash-completion/completions/keyward`).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Write the man pages (keyward.1 and one per subcommand) into a directory.
+    #[command(hide = true)]
+    Man {
+        /// The directory.
+        dir: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum CachingCommand {
+    /// Choose the caching thresholds for an application's traffic, showing the arithmetic:
+    /// max messages, max age, max bytes and capacity, the resulting key-service calls and
+    /// cost, and the exposure per data key. With --from-run, what a run's limits did.
+    Plan(crate::plan::PlanArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -115,18 +140,44 @@ pub(crate) struct DescribeArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct Io {
-    /// The input file, or `-` for standard input.
+    /// The input: a file, `-` for standard input, or with --recursive a directory (every
+    /// file under it).
     #[arg(short, long, default_value = "-")]
     pub(crate) input: PathBuf,
-    /// The output file, or `-` for standard output. A file is written whole or not at all.
+    /// The output: a file, `-` for standard output, or an existing directory (each output
+    /// named after its input plus --suffix; with --recursive, the input's tree mirrored).
+    /// A file is written whole or not at all.
     #[arg(short, long, default_value = "-")]
     pub(crate) output: PathBuf,
-    /// Write the message's metadata (suite, context, key providers, frame length) as JSON to
-    /// this file, or `-` for standard error.
+    /// Process every file under an input directory.
+    #[arg(short = 'r', short_alias = 'R', long)]
+    pub(crate) recursive: bool,
+    /// The suffix of output names made from input names (default `.encrypted` on encrypt,
+    /// `.decrypted` on decrypt); `--suffix` alone: none.
+    #[arg(long, num_args = 0..=1, default_missing_value = "", value_name = "SUFFIX")]
+    pub(crate) suffix: Option<String>,
+    /// Write the output in base64.
     #[arg(long)]
+    pub(crate) encode: bool,
+    /// Read the input as base64 (whitespace ignored).
+    #[arg(long)]
+    pub(crate) decode: bool,
+    /// Release the output only once the whole message is processed: all or nothing, also to
+    /// standard output (held in memory).
+    #[arg(short, long)]
+    pub(crate) buffer: bool,
+    /// Append a metadata record (JSON, one line per message: mode, input, output, header,
+    /// as aws-encryption-cli writes them) to this file, or `-` for standard output.
+    #[arg(long, value_name = "PATH", conflicts_with = "suppress_metadata")]
     pub(crate) metadata_output: Option<PathBuf>,
-    /// Never replace an existing output file (checked again, atomically, when the finished
-    /// output is moved into place).
+    /// Empty the metadata output file first instead of appending to it.
+    #[arg(long, requires = "metadata_output")]
+    pub(crate) overwrite_metadata: bool,
+    /// Write no metadata (the default without --metadata-output).
+    #[arg(short = 'S', long)]
+    pub(crate) suppress_metadata: bool,
+    /// Never replace an existing output file: skip its input with a warning (checked again,
+    /// atomically, when the finished output is moved into place).
     #[arg(long, conflicts_with = "interactive")]
     pub(crate) no_overwrite: bool,
     /// Ask on the terminal before replacing an existing output file.
@@ -229,6 +280,12 @@ pub(crate) struct Keys {
     /// How long a fetched branch key is used, in seconds.
     #[arg(long, default_value_t = 600)]
     pub(crate) branch_key_ttl: u64,
+    /// AWS KMS keys in aws-encryption-cli's form: `key=ARN` (repeatable in one option),
+    /// `provider=aws-kms`, `region=R` and `profile=P` (for all keys), `discovery=true`,
+    /// `discovery-account=ID`, `discovery-partition=P`. The same as --kms-key,
+    /// --kms-discovery, --discovery-account, --discovery-partition, --region, --profile.
+    #[arg(short = 'w', long = "wrapping-keys", value_name = "ATTRIBUTE=VALUE", num_args = 1..)]
+    pub(crate) wrapping_keys: Vec<String>,
     /// A grant token sent with every KMS call. Repeatable.
     #[arg(long = "grant-token", value_name = "TOKEN")]
     pub(crate) grant_tokens: Vec<String>,
@@ -254,18 +311,23 @@ pub(crate) struct EncryptArgs {
     /// across files through the cache options.
     #[arg(long = "batch-input", value_name = "PATH")]
     pub(crate) batch_inputs: Vec<PathBuf>,
-    /// Where batch outputs go, as `<name>.encrypted`.
+    /// Where batch outputs go, as `<name>` plus --suffix (`.encrypted` by default).
     #[arg(long)]
     pub(crate) output_dir: Option<PathBuf>,
+    /// Write the run's data-key cache statistics (messages, bytes, data keys generated, the
+    /// limits) as JSON to this file, for `keyward caching plan --from-run`.
+    #[arg(long, value_name = "PATH", requires = "cache_capacity")]
+    pub(crate) cache_stats: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) cache: CacheArgs,
     #[command(flatten)]
     pub(crate) keys: Keys,
-    /// An encryption context pair `KEY=VALUE`. Repeatable.
-    #[arg(short = 'c', long = "context", value_name = "KEY=VALUE")]
+    /// Encryption context pairs `KEY=VALUE`, one or more per option. Repeatable.
+    #[arg(short = 'c', long = "context", visible_alias = "encryption-context", value_name = "KEY=VALUE", num_args = 1..)]
     pub(crate) context: Vec<String>,
-    /// The algorithm suite id, e.g. `0x0578` (default: the commitment policy's default).
-    #[arg(long)]
+    /// The algorithm suite: its id, e.g. `0x0578`, or its name, e.g.
+    /// `AES_256_GCM_HKDF_SHA512_COMMIT_KEY` (default: the commitment policy's default).
+    #[arg(long, visible_alias = "algorithm")]
     pub(crate) suite: Option<String>,
     /// The frame length in bytes.
     #[arg(long, default_value_t = 4096)]
@@ -293,9 +355,9 @@ pub(crate) struct CacheArgs {
     /// Turn on caching with a local LRU cache of this many entries.
     #[arg(long)]
     pub(crate) cache_capacity: Option<usize>,
-    /// The longest a cached data key is used, in seconds.
-    #[arg(long, default_value_t = 300)]
-    pub(crate) cache_max_age: u64,
+    /// The longest a cached data key is used, in seconds (fractions allowed).
+    #[arg(long, default_value = "300", value_parser = seconds)]
+    pub(crate) cache_max_age: std::time::Duration,
     /// The most messages one cached data key encrypts.
     #[arg(long)]
     pub(crate) cache_max_messages: Option<u64>,
@@ -305,6 +367,19 @@ pub(crate) struct CacheArgs {
     /// The cache partition name.
     #[arg(long)]
     pub(crate) cache_partition: Option<String>,
+    /// Caching in aws-encryption-cli's form: `capacity=N max_age=SECONDS`
+    /// `[max_messages_encrypted=N] [max_bytes_encrypted=N]`; the same as the --cache-* options.
+    #[arg(long, value_name = "ATTRIBUTE=VALUE", num_args = 1..)]
+    pub(crate) caching: Vec<String>,
+}
+
+/// A positive number of seconds.
+fn seconds(text: &str) -> Result<std::time::Duration, String> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .map(std::time::Duration::from_secs_f64)
+        .ok_or_else(|| format!("{text:?} is not a number of seconds above 0"))
 }
 
 #[derive(Debug, Args)]
@@ -313,12 +388,13 @@ pub(crate) struct DecryptArgs {
     pub(crate) io: Io,
     #[command(flatten)]
     pub(crate) keys: Keys,
-    /// A pair the message's encryption context must hold (or that the writer authenticated
-    /// without storing): `KEY=VALUE`. Repeatable.
-    #[arg(short = 'c', long = "context", value_name = "KEY=VALUE")]
+    /// What the message's encryption context must hold, one or more per option: `KEY=VALUE`
+    /// pairs (stored in the message, or authenticated by the writer without storing), and
+    /// `KEY` alone, a key the message must carry with any value. Repeatable.
+    #[arg(short = 'c', long = "context", visible_alias = "encryption-context", value_name = "KEY[=VALUE]", num_args = 1..)]
     pub(crate) context: Vec<String>,
     /// Refuse signed messages before any plaintext is written.
-    #[arg(long)]
+    #[arg(long, visible_alias = "decrypt-unsigned")]
     pub(crate) unsigned_only: bool,
     /// The largest frame (or non-framed body) to process, in bytes; a message with larger
     /// ones fails before any of its body is buffered (as aws-encryption-cli's --max-length).

@@ -17,10 +17,10 @@ use keyward::materials::{
     EcdhCurve, Keyring, MultiKeyring, RawAesKeyring, RawEcdhKeyring, RawRsaKeyring, RsaPadding,
     WrappingKey,
 };
-use keyward::{AlgorithmSuite, ClientBuilder, CommitmentPolicy, EncryptionContext};
+use keyward::{ClientBuilder, CommitmentPolicy, EncryptionContext};
 use zeroize::Zeroizing;
 
-use crate::args::{AwsArgs, Curve, Keys, KmsRsaAlgorithmArg, Padding, Policy};
+use crate::args::{AwsArgs, CacheArgs, Curve, Keys, KmsRsaAlgorithmArg, Padding, Policy};
 
 /// What the keyring is built for: an RSA KMS keyring fetches its public key only to encrypt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -391,11 +391,67 @@ pub(crate) fn context(pairs: &[String]) -> Result<EncryptionContext> {
     Ok(context)
 }
 
-pub(crate) fn suite(text: &str) -> Result<AlgorithmSuite> {
-    let digits = text.trim_start_matches("0x").trim_start_matches("0X");
-    let id = u16::from_str_radix(digits, 16)
-        .with_context(|| format!("--suite {text:?} is not a hexadecimal suite id"))?;
-    Ok(AlgorithmSuite::from_id(id)?)
+/// aws-encryption-cli's `--wrapping-keys` attributes, moved onto keyward's own options.
+pub(crate) fn apply_wrapping_keys(keys: &mut Keys) -> Result<()> {
+    for attribute in std::mem::take(&mut keys.wrapping_keys) {
+        let (name, value) = split_pair(&attribute, "--wrapping-keys")?;
+        match name {
+            "key" => keys.kms.push(value.to_owned()),
+            "provider" if value == "aws-kms" => {}
+            "provider" => bail!(
+                "--wrapping-keys provider={value}: only aws-kms (raw keys: --aes-key, --rsa-key)"
+            ),
+            "region" => keys.aws.region = Some(value.to_owned()),
+            "profile" => keys.aws.profile = Some(value.to_owned()),
+            "discovery" => {
+                keys.kms_discovery = match value.to_ascii_lowercase().as_str() {
+                    "true" => true,
+                    "false" => false,
+                    _ => bail!("--wrapping-keys discovery={value}: true or false"),
+                }
+            }
+            "discovery-account" => keys.discovery_accounts.push(value.to_owned()),
+            "discovery-partition" => value.clone_into(&mut keys.discovery_partition),
+            _ => bail!("--wrapping-keys: unknown attribute {name:?}"),
+        }
+    }
+    Ok(())
+}
+
+/// aws-encryption-cli's `--caching` attributes, moved onto the `--cache-*` options.
+pub(crate) fn apply_caching(cache: &mut CacheArgs) -> Result<()> {
+    if cache.caching.is_empty() {
+        return Ok(());
+    }
+    let mut age = None;
+    for attribute in std::mem::take(&mut cache.caching) {
+        let (name, value) = split_pair(&attribute, "--caching")?;
+        let number = || {
+            value
+                .parse::<u64>()
+                .with_context(|| format!("--caching {name}={value}: not a whole number"))
+        };
+        match name {
+            "capacity" => cache.cache_capacity = Some(usize::try_from(number()?)?),
+            "max_age" => {
+                let seconds: f64 = value
+                    .parse()
+                    .ok()
+                    .filter(|s: &f64| s.is_finite() && *s > 0.0)
+                    .with_context(|| format!("--caching max_age={value}: seconds above 0"))?;
+                age = Some(seconds);
+            }
+            "max_messages_encrypted" => cache.cache_max_messages = Some(number()?),
+            "max_bytes_encrypted" => cache.cache_max_bytes = Some(number()?),
+            _ => bail!("--caching: unknown attribute {name:?}"),
+        }
+    }
+    if cache.cache_capacity.is_none() {
+        bail!("--caching needs capacity=N");
+    }
+    let age = age.context("--caching needs max_age=SECONDS")?;
+    cache.cache_max_age = Duration::from_secs_f64(age);
+    Ok(())
 }
 
 fn split_pair<'a>(text: &'a str, option: &str) -> Result<(&'a str, &'a str)> {

@@ -6,9 +6,24 @@
 //! `.partial` file of mode 0600 beside the target.)
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use anyhow::{Context as _, Result, bail};
+
+/// `-q`: no warnings.
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+pub(crate) fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, Ordering::Relaxed);
+}
+
+/// A one-line warning on standard error, unless `-q`.
+pub(crate) fn warn(message: impl std::fmt::Display) {
+    if !QUIET.load(Ordering::Relaxed) {
+        eprintln!("keyward: warning: {message}");
+    }
+}
 
 /// The temporary files being written, for the signal handler.
 static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
@@ -59,13 +74,22 @@ impl TemporaryOutput {
         } else {
             match overwrite {
                 Overwrite::Yes => Commit::Replace,
-                Overwrite::No => bail!("{} exists (--no-overwrite)", target.display()),
+                Overwrite::No => {
+                    warn(format_args!(
+                        "skipped: {} exists (--no-overwrite)",
+                        target.display()
+                    ));
+                    return Ok(None);
+                }
                 Overwrite::Ask if ask(&format!("overwrite {}? [y/N] ", target.display()))? => {
                     Commit::Replace
                 }
                 Overwrite::Ask => return Ok(None),
             }
         };
+        if overwrite == Overwrite::Yes && target.exists() {
+            warn(format_args!("replacing {}", target.display()));
+        }
         let name = target
             .file_name()
             .context("the output has no file name")?
@@ -120,11 +144,11 @@ impl TemporaryOutput {
             Commit::NoClobber => match std::fs::hard_link(&self.temporary, &self.target) {
                 Ok(()) => {
                     if let Err(error) = std::fs::remove_file(&self.temporary) {
-                        eprintln!(
-                            "keyward: warning: {} is written, but {} stays: {error}",
+                        warn(format_args!(
+                            "{} is written, but {} stays: {error}",
                             self.target.display(),
                             self.temporary.display()
-                        );
+                        ));
                     }
                 }
                 Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {

@@ -72,10 +72,19 @@ fn files_round_trip_with_context_and_metadata() {
     );
     let metadata: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("meta.json")).unwrap()).unwrap();
-    assert_eq!(metadata["algorithm_suite"], "0x0578");
-    assert_eq!(metadata["encryption_context"]["tenant"], "acme");
-    assert_eq!(metadata["encrypted_data_keys"].as_array().unwrap().len(), 2);
-    assert_eq!(metadata["frame_length"], 4096);
+    // aws-encryption-cli's record: mode, files, and the header with the SDK's suite name.
+    assert_eq!(metadata["mode"], "encrypt");
+    assert!(metadata["input"].as_str().unwrap().ends_with("/plain"));
+    assert!(metadata["output"].as_str().unwrap().ends_with("/ct"));
+    let header = &metadata["header"];
+    assert_eq!(
+        header["algorithm"],
+        "AES_256_GCM_HKDF_SHA512_COMMIT_KEY_ECDSA_P384"
+    );
+    assert_eq!(header["version"], "2.0");
+    assert_eq!(header["encryption_context"]["tenant"], "acme");
+    assert_eq!(header["encrypted_data_keys"].as_array().unwrap().len(), 2);
+    assert_eq!(header["frame_length"], 4096);
     // Either key alone decrypts.
     for key in ["a=a.key", "b=b.key"] {
         let out = format!("out-{}", &key[..1]);
@@ -138,7 +147,7 @@ fn pipes_round_trip() {
             "a=a.key",
             "--unsigned-only",
             "--metadata-output",
-            "-",
+            "meta.jsonl",
         ])
         .current_dir(&dir)
         .stdin(Stdio::piped())
@@ -155,7 +164,25 @@ fn pipes_round_trip() {
     let plaintext = decrypt.wait_with_output().unwrap();
     assert!(plaintext.status.success());
     assert_eq!(plaintext.stdout, b"through a pipe");
-    assert!(String::from_utf8_lossy(&plaintext.stderr).contains("\"algorithm_suite\": \"0x0478\""));
+    let metadata: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("meta.jsonl")).unwrap()).unwrap();
+    assert_eq!(metadata["mode"], "decrypt-unsigned");
+    assert_eq!(metadata["input"], "<stdin>");
+    assert_eq!(metadata["output"], "<stdout>");
+    assert_eq!(
+        metadata["header"]["algorithm"],
+        "AES_256_GCM_HKDF_SHA512_COMMIT_KEY"
+    );
+    assert_eq!(metadata["header"]["frame_length"], 1000);
+    // Metadata and output cannot both go to standard output.
+    let both = keyward(
+        &["decrypt", "--aes-key", "a=a.key", "--metadata-output", "-"],
+        &dir,
+    );
+    assert!(!both.status.success());
+    let stderr = String::from_utf8_lossy(&both.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("standard output"), "{stderr}");
 }
 
 #[test]
@@ -325,6 +352,7 @@ fn batch_encryption_reuses_a_cached_data_key_across_files() {
                 name,
                 "--metadata-output",
                 "meta.json",
+                "--overwrite-metadata",
             ],
             &dir,
         );
@@ -340,7 +368,7 @@ fn batch_encryption_reuses_a_cached_data_key_across_files() {
         let metadata: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(dir.join("meta.json")).unwrap()).unwrap();
         infos.push(
-            metadata["encrypted_data_keys"][0]["provider_info"]
+            metadata["header"]["encrypted_data_keys"][0]["key_provider"]["key_info"]
                 .as_str()
                 .unwrap()
                 .to_owned(),
@@ -452,9 +480,13 @@ fn no_overwrite_keeps_an_existing_output() {
         ],
         &dir,
     );
-    assert!(!refused.status.success());
+    // As aws-encryption-cli: the input is skipped with a warning, and that is no error.
+    assert!(refused.status.success());
     let stderr = String::from_utf8_lossy(&refused.stderr);
-    assert!(stderr.contains("--no-overwrite"), "{stderr}");
+    assert!(
+        stderr.contains("skipped") && stderr.contains("--no-overwrite"),
+        "{stderr}"
+    );
     assert_eq!(std::fs::read(dir.join("ct")).unwrap(), b"precious");
     assert!(partial_files(&dir).is_empty());
     // Without a terminal (`setsid`: no controlling terminal), --interactive answers no: the
@@ -757,4 +789,395 @@ fn verbose_levels_log_the_cache_to_standard_error() {
         !debug.contains("a.key") && !debug.contains("oneone"),
         "{debug}"
     );
+}
+
+#[track_caller]
+fn succeeds(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[track_caller]
+fn fails_in_one_line(output: &Output, says: &str) {
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains(says), "{stderr}");
+}
+
+#[test]
+fn directory_trees_in_base64_with_suffixes() {
+    let dir = setup("trees");
+    let files = [
+        ("top", "t".repeat(10)),
+        ("a/one", "1".repeat(5000)),
+        ("a/b/two", String::new()),
+    ];
+    for (path, text) in &files {
+        let path = dir.join("tree").join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    std::fs::create_dir_all(dir.join("enc")).unwrap();
+    std::fs::create_dir_all(dir.join("dec")).unwrap();
+    let key = ["--aes-key", "a=a.key"];
+    // A directory needs --recursive; then the tree is mirrored with the default suffix.
+    fails_in_one_line(
+        &keyward(
+            &[&["encrypt", "-i", "tree", "-o", "enc"][..], &key].concat(),
+            &dir,
+        ),
+        "--recursive",
+    );
+    succeeds(&keyward(
+        &[
+            &["encrypt", "-r", "-i", "tree", "-o", "enc", "--encode"][..],
+            &key,
+        ]
+        .concat(),
+        &dir,
+    ));
+    for (path, _) in &files {
+        let text = std::fs::read(dir.join("enc").join(format!("{path}.encrypted"))).unwrap();
+        assert!(
+            text.iter()
+                .all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(b)),
+            "{path}"
+        );
+    }
+    // Decoded and decrypted under the same names (`--suffix` alone: none).
+    succeeds(&keyward(
+        &[
+            &[
+                "decrypt", "-R", "-i", "enc", "-o", "dec", "--decode", "--suffix",
+            ][..],
+            &key,
+        ]
+        .concat(),
+        &dir,
+    ));
+    for (path, text) in &files {
+        let out = dir.join("dec").join(format!("{path}.encrypted"));
+        assert_eq!(&std::fs::read_to_string(out).unwrap(), text);
+    }
+    // A file into a directory: its name and the suffix given.
+    succeeds(&keyward(
+        &[
+            &["encrypt", "-i", "plain", "-o", "enc", "--suffix", ".kw"][..],
+            &key,
+        ]
+        .concat(),
+        &dir,
+    ));
+    assert!(dir.join("enc/plain.kw").is_file());
+    // A pattern (quoted: keyward expands it, as aws-encryption-cli does) names several files.
+    succeeds(&keyward(
+        &[
+            &[
+                "encrypt", "-i", "tree/*", "-o", "enc", "--suffix", ".glob", "-r",
+            ][..],
+            &key,
+        ]
+        .concat(),
+        &dir,
+    ));
+    assert!(dir.join("enc/top.glob").is_file());
+    // A directory among them: its tree lands under the output, as its own root.
+    assert!(dir.join("enc/one.glob").is_file());
+    assert!(dir.join("enc/b/two.glob").is_file());
+    fails_in_one_line(
+        &keyward(
+            &[&["encrypt", "-i", "nothing*", "-o", "enc"][..], &key].concat(),
+            &dir,
+        ),
+        "no file matches",
+    );
+    // Base64 that is not: one line, no output.
+    std::fs::write(dir.join("bad.b64"), "!!!! not base64").unwrap();
+    fails_in_one_line(
+        &keyward(
+            &[
+                &["decrypt", "-i", "bad.b64", "-o", "bad.out", "--decode"][..],
+                &key,
+            ]
+            .concat(),
+            &dir,
+        ),
+        "base64",
+    );
+    assert!(!dir.join("bad.out").exists());
+}
+
+#[test]
+fn buffer_releases_nothing_of_a_message_that_fails() {
+    let dir = setup("buffer");
+    let key = ["--aes-key", "a=a.key"];
+    succeeds(&keyward(
+        &[
+            &[
+                "encrypt",
+                "-i",
+                "plain",
+                "-o",
+                "ct",
+                "--frame-length",
+                "4096",
+            ][..],
+            &key,
+        ]
+        .concat(),
+        &dir,
+    ));
+    // The last byte (the signature) damaged: every frame decrypts, the message fails.
+    let mut message = std::fs::read(dir.join("ct")).unwrap();
+    *message.last_mut().unwrap() ^= 1;
+    std::fs::write(dir.join("bad"), &message).unwrap();
+    let buffered = keyward(
+        &[&["decrypt", "-i", "bad", "-o", "-", "-b"][..], &key].concat(),
+        &dir,
+    );
+    assert!(!buffered.status.success());
+    assert!(
+        buffered.stdout.is_empty(),
+        "{} bytes released",
+        buffered.stdout.len()
+    );
+    // An honest message through --buffer comes out whole.
+    let honest = keyward(
+        &[&["decrypt", "-i", "ct", "-o", "-", "--buffer"][..], &key].concat(),
+        &dir,
+    );
+    succeeds(&honest);
+    assert_eq!(honest.stdout, std::fs::read(dir.join("plain")).unwrap());
+}
+
+#[test]
+fn argument_files_official_modes_quiet_and_required_keys() {
+    let dir = setup("argfile");
+    std::fs::write(
+        dir.join("encrypt.conf"),
+        "# shared options\n--aes-key a=a.key\n--encryption-context \"team=data platform\" stage=prod\n",
+    )
+    .unwrap();
+    // aws-encryption-cli's form: the mode as an option, the rest from the file.
+    succeeds(&keyward(
+        &["--encrypt", "@encrypt.conf", "-i", "plain", "-o", "ct"],
+        &dir,
+    ));
+    // Replacing an output warns, unless -q.
+    let again = succeeds(&keyward(
+        &["-e", "@encrypt.conf", "-i", "plain", "-o", "ct"],
+        &dir,
+    ));
+    assert!(again.contains("replacing"), "{again}");
+    let quiet = succeeds(&keyward(
+        &["-e", "@encrypt.conf", "-q", "-i", "plain", "-o", "ct"],
+        &dir,
+    ));
+    assert!(quiet.is_empty(), "{quiet}");
+    // `-c KEY`: the message must carry the key, with any value.
+    succeeds(&keyward(
+        &[
+            "-d",
+            "--aes-key",
+            "a=a.key",
+            "-c",
+            "team",
+            "stage=prod",
+            "-i",
+            "ct",
+            "-o",
+            "out",
+        ],
+        &dir,
+    ));
+    assert_eq!(
+        std::fs::read(dir.join("out")).unwrap(),
+        std::fs::read(dir.join("plain")).unwrap()
+    );
+    fails_in_one_line(
+        &keyward(
+            &[
+                "decrypt",
+                "--aes-key",
+                "a=a.key",
+                "-c",
+                "owner",
+                "-i",
+                "ct",
+                "-o",
+                "out2",
+            ],
+            &dir,
+        ),
+        "lacks key \"owner\"",
+    );
+    assert!(!dir.join("out2").exists());
+    fails_in_one_line(&keyward(&["-e", "@missing.conf"], &dir), "missing.conf");
+}
+
+#[test]
+fn completions_and_man_pages_come_from_the_command_definition() {
+    let dir = workdir("completions");
+    let bash = keyward(&["completions", "bash"], &dir);
+    succeeds(&bash);
+    let script = String::from_utf8(bash.stdout).unwrap();
+    for word in [
+        "encrypt",
+        "decrypt",
+        "keystore",
+        "caching",
+        "--wrapping-keys",
+        "--encode",
+    ] {
+        assert!(script.contains(word), "bash completion lacks {word}");
+    }
+    std::fs::write(dir.join("keyward.bash"), &script).unwrap();
+    // The script is valid bash.
+    let syntax = Command::new("bash")
+        .arg("-n")
+        .arg(dir.join("keyward.bash"))
+        .output()
+        .unwrap();
+    succeeds(&syntax);
+    for shell in ["zsh", "fish", "powershell", "elvish"] {
+        let output = keyward(&["completions", shell], &dir);
+        succeeds(&output);
+        assert!(
+            String::from_utf8_lossy(&output.stdout).contains("keyward"),
+            "{shell}"
+        );
+    }
+    succeeds(&keyward(&["man", "pages"], &dir));
+    let page = std::fs::read_to_string(dir.join("pages/keyward.1")).unwrap();
+    assert!(
+        page.starts_with(".ie") || page.contains(".TH keyward"),
+        "{page}"
+    );
+    let encrypt = std::fs::read_to_string(dir.join("pages/keyward-encrypt.1")).unwrap();
+    assert!(encrypt.contains("wrapping\\-keys"), "{encrypt}");
+    assert!(dir.join("pages/keyward-caching-plan.1").is_file());
+}
+
+#[test]
+fn caching_plan_reads_a_real_run() {
+    let dir = setup("plan");
+    let mut args = vec!["encrypt", "--aes-key", "a=a.key", "--output-dir", "out"];
+    std::fs::create_dir_all(dir.join("out")).unwrap();
+    let names: Vec<String> = (0..6).map(|i| format!("f{i}")).collect();
+    for name in &names {
+        std::fs::write(dir.join(name), name.repeat(100)).unwrap();
+    }
+    for name in &names {
+        args.extend(["--batch-input", name]);
+    }
+    args.extend([
+        "--cache-capacity",
+        "4",
+        "--cache-max-messages",
+        "2",
+        "--cache-stats",
+        "stats.json",
+    ]);
+    succeeds(&keyward(&args, &dir));
+    let stats: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("stats.json")).unwrap()).unwrap();
+    assert_eq!(stats["messages"], 6);
+    assert_eq!(stats["underlying_calls"], 3);
+    assert_eq!(stats["bytes"], 6 * 200);
+    let report = keyward(&["caching", "plan", "--from-run", "stats.json"], &dir);
+    succeeds(&report);
+    let text = String::from_utf8(report.stdout).unwrap();
+    assert!(
+        text.contains("average messages per data key: 6 / 3 = 2"),
+        "{text}"
+    );
+    assert!(text.contains("max messages 2"), "{text}");
+    // The rate-limit case from the command line.
+    let plan = keyward(
+        &["caching", "plan", "--tps", "1000", "--rate-limit", "100"],
+        &dir,
+    );
+    succeeds(&plan);
+    assert!(
+        String::from_utf8(plan.stdout)
+            .unwrap()
+            .contains("max messages per data key: 10")
+    );
+    fails_in_one_line(&keyward(&["caching", "plan", "--tps=-3"], &dir), "tps");
+}
+
+/// Runs `script` in a detached tmux session of its own (a real terminal, 120 × 20) until it
+/// prints `DONE`; returns what the terminal shows.
+fn in_terminal(dir: &Path, script: &str) -> String {
+    let socket = format!("keyward-test-{}", std::process::id());
+    let tmux = |args: &[&str]| {
+        Command::new("tmux")
+            .args(["-L", &socket])
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap_or_else(|error| panic!("tmux is needed for this test: {error}"))
+    };
+    succeeds(&tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        "t",
+        "-x",
+        "120",
+        "-y",
+        "20",
+        script,
+    ]));
+    let mut screen = String::new();
+    for _ in 0..600 {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let captured = tmux(&["capture-pane", "-p", "-t", "t"]);
+        screen = String::from_utf8_lossy(&captured.stdout).into_owned();
+        if screen.contains("DONE") {
+            break;
+        }
+    }
+    tmux(&["kill-server"]);
+    assert!(
+        screen.contains("DONE"),
+        "the command did not finish: {screen}"
+    );
+    screen
+}
+
+#[test]
+fn a_progress_bar_in_a_terminal_and_nothing_otherwise() {
+    let dir = setup("progress");
+    std::fs::write(dir.join("big"), vec![7u8; 40 << 20]).unwrap();
+    let screen = in_terminal(
+        &dir,
+        &format!(
+            "{} encrypt --aes-key a=a.key -i big -o big.ct; echo DONE; sleep 60",
+            env!("CARGO_BIN_EXE_keyward")
+        ),
+    );
+    // The finished bar: all 40 MiB done.
+    assert!(screen.contains("40.00 MiB/40.00 MiB"), "{screen}");
+    assert!(dir.join("big.ct").is_file());
+    // Not a terminal: no bar.
+    let piped = keyward(
+        &[
+            "encrypt",
+            "--aes-key",
+            "a=a.key",
+            "-i",
+            "big",
+            "-o",
+            "big2.ct",
+        ],
+        &dir,
+    );
+    let stderr = succeeds(&piped);
+    assert!(stderr.is_empty(), "{stderr}");
 }

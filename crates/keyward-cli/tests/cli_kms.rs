@@ -101,7 +101,11 @@ async fn kms_keys_encrypt_and_strict_or_discovery_keys_decrypt() {
     ));
     let metadata: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("meta.json")).unwrap()).unwrap();
-    assert_eq!(metadata["encrypted_data_keys"][0]["provider_id"], "aws-kms");
+    // Provider ids in base64, as aws-encryption-cli writes them: "aws-kms".
+    assert_eq!(
+        metadata["header"]["encrypted_data_keys"][0]["key_provider"]["provider_id"],
+        "YXdzLWttcw=="
+    );
 
     let plain = std::fs::read(dir.join("plain")).unwrap();
     for (out, keys) in [

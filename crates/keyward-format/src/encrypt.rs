@@ -87,10 +87,12 @@ impl<'a> EncryptParams<'a> {
 /// Writes one message: [`Encryptor::start`] writes the header, [`Encryptor::update`] the
 /// frames as plaintext arrives, and [`Encryptor::finish`] the final frame and the footer.
 ///
-/// At most one frame of plaintext is held back (the final frame must be the last one, and a
-/// plaintext that fills its last frame exactly ends with a full final frame, as the official
-/// SDKs write it). Plaintext that arrives in large slices is encrypted from the caller's
-/// buffer without an intermediate copy.
+/// At most one frame of plaintext is held back (the final frame must be the last one). A
+/// plaintext that fills its last frame exactly ends with that regular frame and an empty final
+/// frame, as the official Python SDK writes it: its readers before version 4 (and so
+/// aws-encryption-cli) refuse a final frame as long as the frame length, which the
+/// specification allows. Plaintext that arrives in large slices is encrypted from the
+/// caller's buffer without an intermediate copy.
 pub struct Encryptor {
     suite: AlgorithmSuite,
     key: MessageKey,
@@ -222,7 +224,12 @@ impl Encryptor {
     /// [`Error::Crypto`] when encryption or signing fails.
     pub fn finish(mut self, out: &mut Vec<u8>) -> Result<()> {
         let pending = core::mem::take(&mut self.pending);
-        self.write_frame(&pending, BodyPart::Final, out)?;
+        if pending.len() == self.frame_length {
+            self.write_frame(&pending, BodyPart::Regular, out)?;
+            self.write_frame(&[], BodyPart::Final, out)?;
+        } else {
+            self.write_frame(&pending, BodyPart::Final, out)?;
+        }
         if let (Some(hash), Some(key)) = (self.hash.take(), self.signing_key.as_ref()) {
             let signature = key.sign(&hash.finish())?;
             let len = u16::try_from(signature.len()).map_err(|_| Error::Crypto)?;
@@ -235,13 +242,8 @@ impl Encryptor {
     /// The length of the whole message for a plaintext of `plaintext_len` bytes, given the
     /// header length: useful to size an output buffer once.
     pub fn message_len(&self, header_len: usize, plaintext_len: usize) -> usize {
-        let frames = plaintext_len / self.frame_length;
-        let remainder = plaintext_len % self.frame_length;
-        let (regular, final_len) = match (frames, remainder) {
-            (0, _) => (0, remainder),
-            (n, 0) => (n - 1, self.frame_length),
-            (n, r) => (n, r),
-        };
+        let regular = plaintext_len / self.frame_length;
+        let final_len = plaintext_len % self.frame_length;
         let footer = self
             .suite
             .signature()

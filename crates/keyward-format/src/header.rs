@@ -98,6 +98,17 @@ impl Header {
         self.commitment.as_ref()
     }
 
+    /// The header authentication's IV (all zero in version 2, where the header key is used
+    /// once).
+    pub fn auth_iv(&self) -> &[u8; IV_LEN] {
+        &self.iv
+    }
+
+    /// The header authentication's tag.
+    pub fn auth_tag(&self) -> &[u8; TAG_LEN] {
+        &self.tag
+    }
+
     /// The whole header (body and authentication) as received.
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes

@@ -566,49 +566,50 @@ impl core::fmt::Debug for Decrypted {
 /// What a message says about itself (from its authenticated header).
 #[derive(Clone, Debug)]
 pub struct MessageInfo {
-    suite: AlgorithmSuite,
-    encryption_context: EncryptionContext,
-    encrypted_data_keys: Vec<EncryptedDataKey>,
-    frame_length: u32,
+    header: Header,
     plaintext_len: u64,
 }
 
 impl MessageInfo {
     fn from_header(header: &Header, plaintext_len: u64) -> Self {
         Self {
-            suite: header.suite(),
-            encryption_context: header.encryption_context().clone(),
-            encrypted_data_keys: header.encrypted_data_keys().to_vec(),
-            frame_length: header.frame_length(),
+            header: header.clone(),
             plaintext_len,
         }
     }
 
     /// The algorithm suite.
     pub fn suite(&self) -> AlgorithmSuite {
-        self.suite
+        self.header.suite()
     }
 
     /// The encryption context stored in the header (required-context pairs are not stored).
     pub fn encryption_context(&self) -> &EncryptionContext {
-        &self.encryption_context
+        self.header.encryption_context()
     }
 
     /// The encrypted data keys.
     pub fn encrypted_data_keys(&self) -> &[EncryptedDataKey] {
-        &self.encrypted_data_keys
+        self.header.encrypted_data_keys()
     }
 
     /// The key provider ids, one per encrypted data key.
     pub fn provider_ids(&self) -> impl Iterator<Item = &str> {
-        self.encrypted_data_keys
+        self.header
+            .encrypted_data_keys()
             .iter()
             .map(EncryptedDataKey::provider_id)
     }
 
     /// The frame length (0 for a non-framed body).
     pub fn frame_length(&self) -> u32 {
-        self.frame_length
+        self.header.frame_length()
+    }
+
+    /// The whole authenticated header: message id, format version, content type, key
+    /// commitment, header authentication.
+    pub fn header(&self) -> &Header {
+        &self.header
     }
 
     /// The plaintext length.

@@ -222,6 +222,25 @@ the specification by the test itself (each `enc` is decrypted with KMS under a c
 builds from the item's attributes plus `tablename`), and a branch key written by hand the way
 the specification lays it out, as another implementation would write it, is read and used.
 The 11 `aws-kms-hierarchy` vectors (static branch keys) decrypt offline.
+
+The command line is crossed with the official `aws-encryption-cli` 4.3.0 (on the Python SDK
+3.3.1 it pins; `xtask/cli/requirements.txt`, installed into `target/cli-venv`) on the same moto
+KMS, both reaching it through `AWS_ENDPOINT_URL` (`crates/keyward-cli/tests/cli_official.rs`,
+6 tests): 23 messages written by the official CLI are read by keyward and 22 written by keyward
+are read by the official CLI. Single files of 0, 1, 4,096, 4,097 and 100,000 bytes, binary and
+`--encode`/`--decode`, each decrypted by both, whose two metadata records are the same line
+byte for byte once the file names agree; directory trees with `-r`/`-R` and the default, empty
+and custom `--suffix`; encryption context pairs and keys (`-c KEY`) required on decrypt, the
+refusals leaving no output and writing the same skipped record (the official CLI exits 0 on a
+skip, keyward 1); `--max-length` against framed and non-framed messages; `--commitment-policy`
+and `--algorithm`; `--caching` (five files, two messages per data key: three data keys either
+way); and one `@argfile` (comments, quotes, `$HOME`) driving both, appending to one metadata
+file. keyward writes no non-framed messages (`--frame-length 0` is refused in one line).
+
+The exchange found that the Python SDK before version 4 (and so the official CLI) refuses a
+final frame as long as the frame length, which the specification allows and the Dafny-based
+SDKs write: keyward now ends a plaintext that fills its last frame exactly with an empty final
+frame, as the Python and C SDKs do, and reads both.
 ";
 
 /// `decrypt --manifest PATH` and `encrypt --manifest PATH --out DIR`.

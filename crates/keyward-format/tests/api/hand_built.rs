@@ -53,7 +53,7 @@ fn our_message(data: &[u8]) -> (Vec<u8>, Header, usize) {
 }
 
 #[test]
-fn an_empty_final_frame_after_full_frames_is_accepted() {
+fn exact_multiples_end_with_an_empty_final_frame_and_a_full_final_frame_is_read() {
     let data = plaintext(2 * FRAME);
     let (ours, header, header_len) = our_message(&data);
     let id = header.message_id();
@@ -81,11 +81,31 @@ fn an_empty_final_frame_after_full_frames_is_accepted() {
         );
         assert_eq!(outcome.released, data);
     }
-    assert_ne!(
-        message.len(),
-        ours.len(),
-        "the two final-frame styles differ on the wire"
-    );
+    // Our writer ends the same way, byte for byte (as the Python SDK writes it).
+    assert_eq!(message, ours);
+
+    // The other style, a full final frame (as the Dafny-based SDKs write it), reads too.
+    let mut full = ours[..header_len].to_vec();
+    let (first, second) = data.split_at(FRAME);
+    let (frame, _) = seal(id, "AWSKMSEncryptionClient Frame", 1, first);
+    full.extend_from_slice(&1u32.to_be_bytes());
+    full.extend_from_slice(&frame);
+    let (sealed, iv) = seal(id, "AWSKMSEncryptionClient Final Frame", 2, second);
+    full.extend_from_slice(&[0xff; 4]);
+    full.extend_from_slice(&2u32.to_be_bytes());
+    full.extend_from_slice(&iv);
+    full.extend_from_slice(&(FRAME as u32).to_be_bytes());
+    full.extend_from_slice(&sealed[12..]);
+    assert_ne!(full, ours);
+    for chunk in [0, 1, 9] {
+        let outcome = decrypt(&full, &EncryptionContext::new(), permissive(), chunk);
+        assert!(
+            outcome.result.is_ok(),
+            "chunk {chunk}: {:?}",
+            outcome.result
+        );
+        assert_eq!(outcome.released, data);
+    }
 }
 
 #[test]

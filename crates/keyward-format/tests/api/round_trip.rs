@@ -60,7 +60,7 @@ fn headers_carry_what_the_writer_chose() {
 }
 
 #[test]
-fn exact_multiples_end_with_a_full_final_frame() {
+fn exact_multiples_end_with_an_empty_final_frame() {
     let suite = AlgorithmSuite::Aes256GcmHkdfSha512Commit;
     let message = encrypt(
         suite,
@@ -72,11 +72,12 @@ fn exact_multiples_end_with_a_full_final_frame() {
     )
     .unwrap();
     let (_, header_len) = Header::from_bytes(&message, None).unwrap();
-    // Two regular frames (4 + 12 + 16 + 16 bytes each) and a final frame of 16 bytes.
-    let final_frame = &message[header_len + 2 * 48..];
-    assert_eq!(&final_frame[..8], &[0xff, 0xff, 0xff, 0xff, 0, 0, 0, 3]);
-    assert_eq!(&final_frame[20..24], &[0, 0, 0, 16]);
-    assert_eq!(final_frame.len(), 24 + 16 + 16);
+    // Three regular frames (4 + 12 + 16 + 16 bytes each) and an empty final frame (as the
+    // official Python SDK writes it; its readers before version 4 refuse a full one).
+    let final_frame = &message[header_len + 3 * 48..];
+    assert_eq!(&final_frame[..8], &[0xff, 0xff, 0xff, 0xff, 0, 0, 0, 4]);
+    assert_eq!(&final_frame[20..24], &[0, 0, 0, 0]);
+    assert_eq!(final_frame.len(), 24 + 16);
 }
 
 #[test]
