@@ -297,6 +297,10 @@ pub(crate) struct Keys {
     /// The commitment policy.
     #[arg(long, value_enum, default_value_t = Policy::RequireEncryptRequireDecrypt)]
     pub(crate) commitment_policy: Policy,
+    /// At most this many threads seal or open one large message's frames (default: every
+    /// core; messages under 1 MiB use one).
+    #[arg(long, value_name = "N")]
+    pub(crate) threads: Option<usize>,
     /// The most encrypted data keys a message may carry. Each may cost a call to a key
     /// service on decrypt, so decrypt refuses more than 16 unless this says otherwise.
     #[arg(long)]

@@ -337,6 +337,11 @@ pub(crate) fn configure(builder: ClientBuilder, keys: &Keys) -> Result<ClientBui
             NonZeroU16::new(max).context("--max-encrypted-data-keys must be at least 1")?,
         );
     }
+    if let Some(threads) = keys.threads {
+        builder = builder.max_threads(
+            std::num::NonZeroUsize::new(threads).context("--threads must be at least 1")?,
+        );
+    }
     Ok(builder)
 }
 

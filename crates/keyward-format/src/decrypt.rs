@@ -3,7 +3,7 @@
 //! spec: client-apis/decrypt.md, data-format/message-body.md
 
 use core::fmt;
-use core::num::NonZeroU16;
+use core::num::{NonZeroU16, NonZeroUsize};
 
 use crate::codec::Reader;
 use crate::context::EncryptionContext;
@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::frame::{BodyAad, BodyPart, FINAL_FRAME_MARKER, NON_FRAMED_MAX_LEN};
 use crate::header::{ContentType, Header, HeaderLimits, HeaderScanner};
 use crate::kdf::{self, InfoStyle, MessageKey};
+use crate::parallel::{self, Run, Threads};
 use crate::policy::CommitmentPolicy;
 use crate::signature::VerificationKey;
 use crate::suite::Kdf;
@@ -26,6 +27,7 @@ pub struct DecryptOptions {
     max_body_len: Option<u64>,
     net_v4_0_0_retry: bool,
     unsigned_only: bool,
+    threads: Threads,
 }
 
 impl DecryptOptions {
@@ -40,6 +42,7 @@ impl DecryptOptions {
             max_body_len: None,
             net_v4_0_0_retry: true,
             unsigned_only: false,
+            threads: Threads::DEFAULT,
         }
     }
 
@@ -84,6 +87,14 @@ impl DecryptOptions {
     /// before the whole message is authenticated. Default: off.
     pub const fn unsigned_only(mut self, unsigned_only: bool) -> Self {
         self.unsigned_only = unsigned_only;
+        self
+    }
+
+    /// At most this many threads open the frames of one large input (1 MiB of whole
+    /// frames or more; smaller ones stay on the calling thread). Default: the machine's
+    /// parallelism.
+    pub const fn max_threads(mut self, threads: NonZeroUsize) -> Self {
+        self.threads = Threads::at_most(threads);
         self
     }
 
@@ -392,6 +403,9 @@ impl Decryptor {
                 State::Failed => return Err(Error::OutOfOrder("decrypt after a failure")),
             }
             if self.buf.is_empty() {
+                if self.decrypt_run(input, out)? {
+                    continue;
+                }
                 if let UnitLen::Whole(len) = self.unit_len(input)?
                     && let (Some(unit), Some(rest)) = (input.get(..len), input.get(len..))
                 {
@@ -424,6 +438,52 @@ impl Decryptor {
                 processed?;
             }
         }
+    }
+
+    /// Opens the regular frames at the start of `input` together, on several threads, when
+    /// they are many (see [`parallel`]); `false` when they are not, for the frame-by-frame
+    /// path. Only frames in sequence are taken: whatever breaks the sequence is left to that
+    /// path, which reports it.
+    fn decrypt_run(&mut self, input: &mut &[u8], out: &mut Vec<u8>) -> Result<bool> {
+        let (Some(header), Some(body)) = (self.header.as_ref(), self.body.as_mut()) else {
+            return Ok(false);
+        };
+        if self.state != State::Body || header.content_type() != ContentType::Framed {
+            return Ok(false);
+        }
+        let frame_length = to_usize(header.frame_length())?;
+        let unit = 4 + IV_LEN + frame_length + TAG_LEN;
+        if input.len() < parallel::MIN_PARALLEL_BYTES {
+            return Ok(false);
+        }
+        let first = body.next_sequence_number;
+        let mut count: u32 = 0;
+        for frame in input.chunks_exact(unit) {
+            let number = frame
+                .get(..4)
+                .and_then(|b| b.try_into().ok())
+                .map(u32::from_be_bytes);
+            if number.is_none_or(|n| n == FINAL_FRAME_MARKER || Some(n) != first.checked_add(count))
+            {
+                break;
+            }
+            count += 1;
+        }
+        let len = count as usize * unit;
+        if len < parallel::MIN_PARALLEL_BYTES {
+            return Ok(false);
+        }
+        let (units, rest) = input.split_at(len);
+        let run = Run {
+            key: &body.key.aead,
+            message_id: header.message_id(),
+            first_sequence_number: first,
+            frame_length,
+        };
+        parallel::open(&run, self.options.threads, units, out, body.hash.as_mut())?;
+        body.next_sequence_number = first.checked_add(count).ok_or(Error::TooManyFrames)?;
+        *input = rest;
+        Ok(true)
     }
 
     /// How long the next unit (frame, body or footer) is, from its first bytes.

@@ -3,6 +3,7 @@
 //! spec: client-apis/encrypt.md, data-format/message-body.md#framed-data
 
 use core::fmt;
+use core::num::NonZeroUsize;
 use std::sync::Arc;
 
 use crate::context::EncryptionContext;
@@ -12,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::frame::{BodyAad, BodyPart, FINAL_FRAME_MARKER, FrameLength, frame_iv};
 use crate::header::HeaderFields;
 use crate::kdf::{self, InfoStyle, MessageKey};
+use crate::parallel::{self, Run, Threads};
 use crate::signature::SigningKey;
 use crate::suite::{AlgorithmSuite, MessageFormatVersion};
 
@@ -28,6 +30,7 @@ pub struct EncryptParams<'a> {
     frame_length: FrameLength,
     signing_key: Option<Arc<SigningKey>>,
     message_id: Option<&'a [u8]>,
+    threads: Threads,
 }
 
 impl<'a> EncryptParams<'a> {
@@ -46,6 +49,7 @@ impl<'a> EncryptParams<'a> {
             frame_length: FrameLength::DEFAULT,
             signing_key: None,
             message_id: None,
+            threads: Threads::DEFAULT,
         }
     }
 
@@ -72,6 +76,13 @@ impl<'a> EncryptParams<'a> {
     /// The signing key, required exactly for signing suites.
     pub fn signing_key(mut self, key: Arc<SigningKey>) -> Self {
         self.signing_key = Some(key);
+        self
+    }
+
+    /// At most this many threads seal the frames of one large update (1 MiB of frames or
+    /// more; smaller ones stay on the calling thread). Default: the machine's parallelism.
+    pub fn max_threads(mut self, threads: NonZeroUsize) -> Self {
+        self.threads = Threads::at_most(threads);
         self
     }
 
@@ -102,6 +113,7 @@ pub struct Encryptor {
     pending: Vec<u8>,
     hash: Option<MessageHash>,
     signing_key: Option<Arc<SigningKey>>,
+    threads: Threads,
 }
 
 impl Encryptor {
@@ -176,6 +188,7 @@ impl Encryptor {
             pending: Vec::new(),
             hash,
             signing_key: params.signing_key,
+            threads: params.threads,
         })
     }
 
@@ -208,12 +221,42 @@ impl Encryptor {
             self.pending.clear();
             written?;
         }
-        while input.len() > frame_length {
-            let (frame, rest) = input.split_at(frame_length);
-            self.write_frame(frame, BodyPart::Regular, out)?;
+        if input.len() > frame_length {
+            // Every whole frame but the last (which may be the final one) is regular.
+            let count = (input.len() - 1) / frame_length;
+            let (frames, rest) = input.split_at(count * frame_length);
+            self.write_regular_frames(frames, count, out)?;
             input = rest;
         }
         self.pending.extend_from_slice(input);
+        Ok(())
+    }
+
+    /// Seals `count` whole regular frames (on several threads when they are many).
+    fn write_regular_frames(
+        &mut self,
+        frames: &[u8],
+        count: usize,
+        out: &mut Vec<u8>,
+    ) -> Result<()> {
+        let first = self.next_sequence_number;
+        // The final frame's number must fit after them.
+        let next = u32::try_from(count)
+            .ok()
+            .and_then(|count| first.checked_add(count))
+            .filter(|n| *n < u32::MAX)
+            .ok_or(Error::TooManyFrames)?;
+        let run = Run {
+            key: &self.key.aead,
+            message_id: self
+                .message_id
+                .get(..self.suite.message_id_len())
+                .ok_or(Error::Crypto)?,
+            first_sequence_number: first,
+            frame_length: self.frame_length,
+        };
+        parallel::seal(&run, self.threads, frames, out, self.hash.as_mut())?;
+        self.next_sequence_number = next;
         Ok(())
     }
 

@@ -3,7 +3,8 @@
 //! spec: data-format/message-footer.md, framework/algorithm-suites.md#signature-algorithm
 
 use core::fmt;
-use std::sync::Arc;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -139,6 +140,89 @@ impl VerificationKey {
     }
 }
 
+/// Parsed verification keys by the context value they came from, most recently used first:
+/// messages signed with one key (all those a caching manager writes under one cached entry)
+/// are verified without decompressing and checking its point again. Bounded: the least
+/// recently used key leaves when a new one arrives at capacity.
+pub struct VerificationKeyCache {
+    capacity: usize,
+    entries: Mutex<VecDeque<(SignatureAlgorithm, Box<str>, VerificationKey)>>,
+}
+
+impl VerificationKeyCache {
+    /// The number of keys [`VerificationKeyCache::default`] holds.
+    pub const DEFAULT_CAPACITY: usize = 16;
+
+    /// A cache of at most `capacity` keys (0: parse every time).
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            capacity,
+            entries: Mutex::new(VecDeque::with_capacity(capacity.min(64))),
+        }
+    }
+
+    /// The key `encoded` names, as [`VerificationKey::from_base64`] parses it: from the cache
+    /// when the same value was parsed for the same algorithm.
+    ///
+    /// # Errors
+    /// As [`VerificationKey::from_base64`]; a value that fails is not kept.
+    pub fn get(&self, algorithm: SignatureAlgorithm, encoded: &str) -> Result<VerificationKey> {
+        if self.capacity == 0 {
+            return VerificationKey::from_base64(algorithm, encoded);
+        }
+        {
+            let mut entries = self.lock();
+            if let Some(at) = entries
+                .iter()
+                .position(|(a, e, _)| *a == algorithm && &**e == encoded)
+            {
+                let entry = entries.remove(at).ok_or(Error::InvalidVerificationKey)?;
+                let key = entry.2.clone();
+                entries.push_front(entry);
+                return Ok(key);
+            }
+        }
+        let key = VerificationKey::from_base64(algorithm, encoded)?;
+        let mut entries = self.lock();
+        if entries.len() >= self.capacity {
+            entries.pop_back();
+        }
+        entries.push_front((algorithm, encoded.into(), key.clone()));
+        Ok(key)
+    }
+
+    /// How many keys are held.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Whether none is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, VecDeque<(SignatureAlgorithm, Box<str>, VerificationKey)>> {
+        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Default for VerificationKeyCache {
+    fn default() -> Self {
+        Self::new(Self::DEFAULT_CAPACITY)
+    }
+}
+
+impl fmt::Debug for VerificationKeyCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerificationKeyCache")
+            .field("capacity", &self.capacity)
+            .field("len", &self.len())
+            .finish()
+    }
+}
+
 impl fmt::Debug for VerificationKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("VerificationKey")
@@ -227,6 +311,39 @@ const P384_ORDER: [u8; 48] = [
 mod tests {
     use super::*;
     use crate::crypto::MessageHash;
+
+    #[test]
+    fn verification_keys_are_kept_most_recent_first_within_capacity() {
+        let algorithm = SignatureAlgorithm::EcdsaP384Sha384;
+        let [a, b, c] = [(); 3].map(|()| SigningKey::generate(algorithm).unwrap());
+        let cache = VerificationKeyCache::new(2);
+        let first = cache.get(algorithm, a.public_key_base64()).unwrap();
+        let again = cache.get(algorithm, a.public_key_base64()).unwrap();
+        // A hit is the same parsed key, not a new parse.
+        assert!(Arc::ptr_eq(&first.key, &again.key));
+        assert_eq!(cache.len(), 1);
+        cache.get(algorithm, b.public_key_base64()).unwrap();
+        // a used again: b is now the least recent and leaves for c.
+        cache.get(algorithm, a.public_key_base64()).unwrap();
+        cache.get(algorithm, c.public_key_base64()).unwrap();
+        assert_eq!(cache.len(), 2);
+        let kept = cache.get(algorithm, a.public_key_base64()).unwrap();
+        assert!(Arc::ptr_eq(&first.key, &kept.key));
+        // The same text under another algorithm is another key (here: invalid, not kept).
+        assert!(
+            cache
+                .get(SignatureAlgorithm::EcdsaP256Sha256, a.public_key_base64())
+                .is_err()
+        );
+        assert!(cache.get(algorithm, "not a point").is_err());
+        assert_eq!(cache.len(), 2);
+        // Capacity 0 parses every time.
+        let none = VerificationKeyCache::new(0);
+        let once = none.get(algorithm, a.public_key_base64()).unwrap();
+        let twice = none.get(algorithm, a.public_key_base64()).unwrap();
+        assert!(!Arc::ptr_eq(&once.key, &twice.key));
+        assert!(none.is_empty());
+    }
 
     #[test]
     fn signatures_have_the_fixed_length_and_verify() {

@@ -11,6 +11,7 @@ mod api {
     mod fips;
     mod hand_built;
     mod hostile;
+    mod parallel;
     mod properties;
     mod round_trip;
     mod support;

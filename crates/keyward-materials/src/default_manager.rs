@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use keyward_format::{EncryptionContext, SigningKey, VerificationKey};
+use keyward_format::{EncryptionContext, SigningKey, VerificationKeyCache};
 
 use crate::error::{Error, Result};
 use crate::keyring::{Keyring, MaterialsManager};
@@ -15,9 +15,14 @@ use crate::materials::{
 
 /// Chooses the suite under the commitment policy, generates a signing key for signing suites,
 /// merges a reproduced encryption context on decrypt, and asks its keyring for the data key.
+///
+/// Verification keys are parsed once per distinct key and kept (the last
+/// [`VerificationKeyCache::DEFAULT_CAPACITY`], shared by clones of the manager): messages
+/// signed with one key skip its point decompression.
 #[derive(Debug, Clone)]
 pub struct DefaultMaterialsManager {
     keyring: Arc<dyn Keyring>,
+    verification_keys: Arc<VerificationKeyCache>,
 }
 
 impl DefaultMaterialsManager {
@@ -25,7 +30,13 @@ impl DefaultMaterialsManager {
     pub fn new(keyring: impl Keyring + 'static) -> Self {
         Self {
             keyring: Arc::new(keyring),
+            verification_keys: Arc::new(VerificationKeyCache::default()),
         }
+    }
+
+    /// The verification keys kept between messages.
+    pub fn verification_keys(&self) -> &VerificationKeyCache {
+        &self.verification_keys
     }
 }
 
@@ -113,7 +124,7 @@ impl MaterialsManager for DefaultMaterialsManager {
             context.get(EncryptionContext::PUBLIC_KEY),
         ) {
             (Some(algorithm), Some(encoded)) => {
-                Some(VerificationKey::from_base64(algorithm, encoded)?)
+                Some(self.verification_keys.get(algorithm, encoded)?)
             }
             (None, None) => None,
             (Some(_), None) => {

@@ -103,6 +103,26 @@ async fn stream(client: &Client, message: &[u8], options: StreamOptions<'_>) -> 
     (outcome.is_ok(), peak.most())
 }
 
+/// `left` bytes of plaintext made up as they are read, sampling the heap.
+struct Generated {
+    left: u64,
+    peak: Peak,
+}
+
+impl AsyncRead for Generated {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        self.peak.sample();
+        let take = (buf.remaining() as u64).min(self.left).min(1 << 20) as usize;
+        buf.put_slice(&vec![7u8; take]);
+        self.left -= take as u64;
+        Poll::Ready(Ok(()))
+    }
+}
+
 /// One dhat profiler at a time: the tests of this binary take turns.
 static PROFILER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
@@ -136,6 +156,64 @@ async fn a_capped_stream_of_32_mib_frames_holds_a_small_fixed_heap() {
         "uncapped decrypt held {uncapped} bytes: one frame is expected"
     );
     println!("heap held: capped {capped} bytes, uncapped {uncapped} bytes");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn streams_hold_their_window_whatever_the_message_length() {
+    const LEN: u64 = 256 << 20;
+    let _turn = PROFILER.lock().await;
+    let _profiler = dhat::Profiler::builder().testing().build();
+    // The default 64 KiB window on one or two threads, and a 16 MiB window (whose frames are
+    // opened on two threads): the heap follows the window, never the message.
+    for (threads, window, bound) in [
+        (1, None, 1 << 20),
+        (2, None, 1 << 20),
+        (2, Some(16 << 20), 40 << 20),
+    ] {
+        let keyring = RawAesKeyring::new("memory", "key", WrappingKey::new(vec![3; 32])).unwrap();
+        let mut builder = Client::builder(DefaultMaterialsManager::new(keyring))
+            .suite(AlgorithmSuite::Aes256GcmHkdfSha512Commit)
+            .max_threads(std::num::NonZeroUsize::new(threads).unwrap());
+        if let Some(window) = window {
+            builder = builder.stream_window(window);
+        }
+        let client = builder.build();
+        let peak = Peak::start();
+        let source = Generated {
+            left: LEN,
+            peak: peak.clone(),
+        };
+        client
+            .encrypt_stream(
+                source,
+                Sink(peak.clone()),
+                &EncryptionContext::new(),
+                Some(LEN),
+            )
+            .await
+            .unwrap();
+        let encrypting = peak.most();
+        let mut message = Vec::new();
+        let source = Generated {
+            left: LEN,
+            peak: Peak::start(),
+        };
+        client
+            .encrypt_stream(source, &mut message, &EncryptionContext::new(), Some(LEN))
+            .await
+            .unwrap();
+        let (ok, decrypting) = stream(&client, &message, StreamOptions::default()).await;
+        assert!(ok);
+        assert!(
+            encrypting < bound && decrypting < bound,
+            "{threads} threads, window {window:?}: a 256 MiB stream held {encrypting} bytes \
+             encrypting, {decrypting} decrypting"
+        );
+        println!(
+            "256 MiB stream, {threads} thread(s), window {window:?}: heap held {encrypting} \
+             bytes encrypting, {decrypting} decrypting"
+        );
+    }
 }
 
 #[cfg(feature = "hierarchy")]

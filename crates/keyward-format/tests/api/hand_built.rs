@@ -1,7 +1,7 @@
-//! Messages assembled by hand with the backend's AES-GCM, for shapes our writer never emits
-//! but other writers do: an empty final frame after an exact multiple of the frame length
-//! (Python), and the header tag of ESDK-NET 4.0.0 (`00 00` authenticated for an empty
-//! required context).
+//! Messages assembled by hand with the backend's AES-GCM, for the shapes other writers emit:
+//! an empty final frame after an exact multiple of the frame length (Python, and our writer
+//! too), a full final frame there instead (the Dafny-based SDKs), and the header tag of
+//! ESDK-NET 4.0.0 (`00 00` authenticated for an empty required context).
 
 use aws_lc_rs::aead::{AES_128_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use keyward_format::{AlgorithmSuite, EncryptionContext, Error, Header};
