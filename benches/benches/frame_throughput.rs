@@ -4,14 +4,11 @@
 #![expect(clippy::expect_used, reason = "a benchmark stops at its first failure")]
 
 use std::hint::black_box;
-use std::sync::Arc;
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use keyward_format::{
-    AlgorithmSuite, CommitmentPolicy, DecryptOptions, Decryptor, EncryptParams, EncryptedDataKey,
-    EncryptionContext, Encryptor, FrameLength, SigningKey,
-};
+use keyward_bench::EngineFixture;
+use keyward_format::{AlgorithmSuite, FrameLength};
 
 const SIZES: [usize; 3] = [1024, 16 * 1024, 1024 * 1024];
 const SUITES: [AlgorithmSuite; 3] = [
@@ -19,68 +16,6 @@ const SUITES: [AlgorithmSuite; 3] = [
     AlgorithmSuite::Aes256GcmHkdfSha512Commit,
     AlgorithmSuite::Aes256GcmHkdfSha512CommitEcdsaP384,
 ];
-
-struct Fixture {
-    suite: AlgorithmSuite,
-    data_key: [u8; 32],
-    edks: Vec<EncryptedDataKey>,
-    context: EncryptionContext,
-    signing_key: Option<Arc<SigningKey>>,
-    frame_length: FrameLength,
-}
-
-impl Fixture {
-    fn new(suite: AlgorithmSuite) -> Self {
-        let edks = vec![
-            EncryptedDataKey::new("bench", b"key".to_vec(), vec![7; 48]).expect("a small EDK"),
-        ];
-        let mut context = EncryptionContext::from([("purpose", "bench")]);
-        let signing_key = suite.signature().map(|algorithm| {
-            let key = Arc::new(SigningKey::generate(algorithm).expect("key generation"));
-            context.insert(EncryptionContext::PUBLIC_KEY, key.public_key_base64());
-            key
-        });
-        Self {
-            suite,
-            data_key: [0x42; 32],
-            edks,
-            context,
-            signing_key,
-            frame_length: FrameLength::DEFAULT,
-        }
-    }
-
-    fn encrypt(&self, plaintext: &[u8], out: &mut Vec<u8>) {
-        out.clear();
-        let mut params = EncryptParams::new(self.suite, &self.data_key, &self.edks)
-            .encryption_context(&self.context)
-            .frame_length(self.frame_length);
-        if let Some(key) = &self.signing_key {
-            params = params.signing_key(key.clone());
-        }
-        let mut encryptor = Encryptor::start(params, out).expect("start");
-        encryptor.update(plaintext, out).expect("update");
-        encryptor.finish(out).expect("finish");
-    }
-
-    fn decrypt(&self, message: &[u8], out: &mut Vec<u8>) {
-        out.clear();
-        let options =
-            DecryptOptions::new().commitment_policy(CommitmentPolicy::RequireEncryptAllowDecrypt);
-        let mut decryptor = Decryptor::new(options);
-        let mut input = message;
-        let header = decryptor
-            .read_header(&mut input)
-            .expect("header")
-            .expect("whole message");
-        let verification_key = header.verification_key().expect("verification key");
-        decryptor
-            .begin_body(&self.data_key, &EncryptionContext::new(), verification_key)
-            .expect("begin");
-        decryptor.decrypt(&mut input, out).expect("decrypt");
-        decryptor.finish().expect("finish");
-    }
-}
 
 fn raw_aes_gcm(c: &mut Criterion) {
     let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &[0x42; 32]).expect("key"));
@@ -129,7 +64,7 @@ fn raw_aes_gcm(c: &mut Criterion) {
 
 fn messages(c: &mut Criterion) {
     for suite in SUITES {
-        let fixture = Fixture::new(suite);
+        let fixture = EngineFixture::new(suite);
         let mut group = c.benchmark_group(format!("{:04x}", suite.id()));
         for size in SIZES {
             group.throughput(Throughput::Bytes(size as u64));
@@ -157,7 +92,7 @@ fn messages(c: &mut Criterion) {
 /// per-frame cost of 4096-byte frames.
 fn large_frames(c: &mut Criterion) {
     let size = 1024 * 1024;
-    let mut fixture = Fixture::new(AlgorithmSuite::Aes256GcmHkdfSha512Commit);
+    let mut fixture = EngineFixture::new(AlgorithmSuite::Aes256GcmHkdfSha512Commit);
     fixture.frame_length = FrameLength::new(65_536).expect("a valid frame length");
     let mut group = c.benchmark_group("0478-frame-65536");
     group.throughput(Throughput::Bytes(size as u64));

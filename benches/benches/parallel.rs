@@ -8,7 +8,6 @@
 use std::hint::black_box;
 use std::num::NonZeroUsize;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -17,10 +16,7 @@ use aws_lc_rs::digest::{SHA384, digest};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use keyward::materials::{DefaultMaterialsManager, RawAesKeyring, WrappingKey};
 use keyward::{AlgorithmSuite, Client, EncryptionContext, StreamOptions};
-use keyward_format::{
-    CommitmentPolicy, DecryptOptions, Decryptor, EncryptParams, EncryptedDataKey, Encryptor,
-    SigningKey,
-};
+use keyward_bench::EngineFixture;
 use tokio::io::{AsyncRead, ReadBuf};
 
 const MIB: usize = 1 << 20;
@@ -39,70 +35,16 @@ fn thread_counts() -> Vec<usize> {
     counts
 }
 
-struct Fixture {
-    suite: AlgorithmSuite,
-    data_key: [u8; 32],
-    edks: Vec<EncryptedDataKey>,
-    context: EncryptionContext,
-    signing_key: Option<Arc<SigningKey>>,
-}
-
-impl Fixture {
-    fn new(suite: AlgorithmSuite) -> Self {
-        let edks = vec![
-            EncryptedDataKey::new("bench", b"key".to_vec(), vec![7; 48]).expect("a small EDK"),
-        ];
-        let mut context = EncryptionContext::from([("purpose", "bench")]);
-        let signing_key = suite.signature().map(|algorithm| {
-            let key = Arc::new(SigningKey::generate(algorithm).expect("key generation"));
-            context.insert(EncryptionContext::PUBLIC_KEY, key.public_key_base64());
-            key
-        });
-        Self {
-            suite,
-            data_key: [0x42; 32],
-            edks,
-            context,
-            signing_key,
-        }
-    }
-
-    fn encrypt(&self, plaintext: &[u8], max_threads: usize, out: &mut Vec<u8>) {
-        out.clear();
-        let mut params = EncryptParams::new(self.suite, &self.data_key, &self.edks)
-            .encryption_context(&self.context)
-            .max_threads(threads(max_threads));
-        if let Some(key) = &self.signing_key {
-            params = params.signing_key(key.clone());
-        }
-        let mut encryptor = Encryptor::start(params, out).expect("start");
-        encryptor.update(plaintext, out).expect("update");
-        encryptor.finish(out).expect("finish");
-    }
-
-    fn decrypt(&self, message: &[u8], max_threads: usize, out: &mut Vec<u8>) {
-        out.clear();
-        let options = DecryptOptions::new()
-            .commitment_policy(CommitmentPolicy::RequireEncryptAllowDecrypt)
-            .max_threads(threads(max_threads));
-        let mut decryptor = Decryptor::new(options);
-        let mut input = message;
-        let header = decryptor
-            .read_header(&mut input)
-            .expect("header")
-            .expect("whole message");
-        let verification_key = header.verification_key().expect("verification key");
-        decryptor
-            .begin_body(&self.data_key, &EncryptionContext::new(), verification_key)
-            .expect("begin");
-        decryptor.decrypt(&mut input, out).expect("decrypt");
-        decryptor.finish().expect("finish");
-    }
+/// The engine fixture capped at `n` threads.
+fn fixture(suite: AlgorithmSuite, n: usize) -> EngineFixture {
+    let mut fixture = EngineFixture::new(suite);
+    fixture.max_threads = Some(threads(n));
+    fixture
 }
 
 /// 0x0478 at 16 and 256 MiB: the engine by thread count, and one-shot AES-256-GCM on one core.
 fn unsigned(c: &mut Criterion) {
-    let fixture = Fixture::new(AlgorithmSuite::Aes256GcmHkdfSha512Commit);
+    let suite = AlgorithmSuite::Aes256GcmHkdfSha512Commit;
     let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &[0x42; 32]).expect("key"));
     let mut group = c.benchmark_group("parallel-0x0478");
     group.sample_size(10);
@@ -113,18 +55,19 @@ fn unsigned(c: &mut Criterion) {
         let plaintext = vec![0x5a; size];
         let mut message = Vec::with_capacity(size + size / 64 + 4096);
         let mut out = Vec::with_capacity(size + size / 64 + 4096);
-        fixture.encrypt(&plaintext, 1, &mut message);
+        fixture(suite, 1).encrypt(&plaintext, &mut message);
         for n in thread_counts() {
+            let engine = fixture(suite, n);
             group.bench_function(
                 BenchmarkId::new(format!("encrypt-{n}-threads"), size),
                 |b| {
-                    b.iter(|| fixture.encrypt(black_box(&plaintext), n, &mut out));
+                    b.iter(|| engine.encrypt(black_box(&plaintext), &mut out));
                 },
             );
             group.bench_function(
                 BenchmarkId::new(format!("decrypt-{n}-threads"), size),
                 |b| {
-                    b.iter(|| fixture.decrypt(black_box(&message), n, &mut out));
+                    b.iter(|| engine.decrypt(black_box(&message), &mut out));
                 },
             );
         }
@@ -186,7 +129,7 @@ fn unsigned(c: &mut Criterion) {
 
 /// 0x0578 at 16 MiB: the engine by thread count, and SHA-384 on one core over the same bytes.
 fn signed(c: &mut Criterion) {
-    let fixture = Fixture::new(AlgorithmSuite::Aes256GcmHkdfSha512CommitEcdsaP384);
+    let suite = AlgorithmSuite::Aes256GcmHkdfSha512CommitEcdsaP384;
     let size = 16 * MIB;
     let mut group = c.benchmark_group("parallel-0x0578");
     group.sample_size(10);
@@ -196,18 +139,19 @@ fn signed(c: &mut Criterion) {
     let plaintext = vec![0x5a; size];
     let mut message = Vec::new();
     let mut out = Vec::with_capacity(size + size / 64 + 4096);
-    fixture.encrypt(&plaintext, 1, &mut message);
+    fixture(suite, 1).encrypt(&plaintext, &mut message);
     for n in thread_counts() {
+        let engine = fixture(suite, n);
         group.bench_function(
             BenchmarkId::new(format!("encrypt-{n}-threads"), size),
             |b| {
-                b.iter(|| fixture.encrypt(black_box(&plaintext), n, &mut out));
+                b.iter(|| engine.encrypt(black_box(&plaintext), &mut out));
             },
         );
         group.bench_function(
             BenchmarkId::new(format!("decrypt-{n}-threads"), size),
             |b| {
-                b.iter(|| fixture.decrypt(black_box(&message), n, &mut out));
+                b.iter(|| engine.decrypt(black_box(&message), &mut out));
             },
         );
     }

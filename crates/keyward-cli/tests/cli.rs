@@ -1181,3 +1181,42 @@ fn a_progress_bar_in_a_terminal_and_nothing_otherwise() {
     let stderr = succeeds(&piped);
     assert!(stderr.is_empty(), "{stderr}");
 }
+
+#[test]
+fn the_thread_cap_changes_nothing_but_the_speed() {
+    let dir = setup("threads");
+    std::fs::write(dir.join("big"), vec![3u8; 3 << 20]).unwrap();
+    let key = ["--aes-key", "a=a.key"];
+    for (write, read) in [("1", "2"), ("2", "1")] {
+        let ct = format!("big.{write}");
+        let out = format!("big.{write}.out");
+        succeeds(&keyward(
+            &[
+                &["encrypt", "-i", "big", "-o", &ct, "--threads", write][..],
+                &key,
+            ]
+            .concat(),
+            &dir,
+        ));
+        succeeds(&keyward(
+            &[
+                &["decrypt", "-i", &ct, "-o", &out, "--threads", read][..],
+                &key,
+            ]
+            .concat(),
+            &dir,
+        ));
+        assert!(std::fs::read(dir.join(&out)).unwrap() == vec![3u8; 3 << 20]);
+    }
+    fails_in_one_line(
+        &keyward(
+            &[
+                &["encrypt", "-i", "big", "-o", "x", "--threads", "0"][..],
+                &key,
+            ]
+            .concat(),
+            &dir,
+        ),
+        "--threads",
+    );
+}

@@ -9,7 +9,7 @@ use keyward_format::{
     FrameLength, Header, SigningKey,
 };
 
-use super::support::{data_key, edks, permissive, plaintext};
+use super::support::{self, data_key, edks, permissive, plaintext};
 
 const MESSAGE_ID: [u8; 32] = [0x5a; 32];
 
@@ -57,26 +57,9 @@ fn encrypt(
 /// Decrypts with at most `max_threads` threads in pieces of `chunk` bytes: what was released,
 /// and the outcome.
 fn decrypt(message: &[u8], chunk: usize, max_threads: usize) -> (Vec<u8>, Result<(), Error>) {
-    let mut decryptor = Decryptor::new(permissive().max_threads(threads(max_threads)));
-    let mut released = Vec::new();
-    let result = (|| {
-        let mut started = false;
-        for piece in message.chunks(chunk) {
-            let mut input = piece;
-            if !started {
-                let Some(header) = decryptor.read_header(&mut input)? else {
-                    continue;
-                };
-                let key = data_key(header.suite());
-                let verification_key = header.verification_key()?;
-                decryptor.begin_body(&key, &EncryptionContext::new(), verification_key)?;
-                started = true;
-            }
-            decryptor.decrypt(&mut input, &mut released)?;
-        }
-        decryptor.finish()
-    })();
-    (released, result)
+    let options = permissive().max_threads(threads(max_threads));
+    let outcome = support::decrypt(message, &EncryptionContext::new(), options, chunk);
+    (outcome.released, outcome.result)
 }
 
 /// The suites that matter here: v2 unsigned, v2 signed, v1 without a KDF.

@@ -199,3 +199,51 @@ async fn truncated_streams_fail() {
         );
     }
 }
+
+/// Clients that differ in threads and stream windows read each other's messages, whole or
+/// streamed, signed or not: the thread count and the window never change what is written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thread_counts_and_stream_windows_read_each_other() {
+    use std::num::NonZeroUsize;
+    let plaintext: Vec<u8> = (0..(5u32 << 20) + 11).map(|i| (i % 251) as u8).collect();
+    let context = EncryptionContext::from([("purpose", "threads")]);
+    let configurations = [(1, None), (2, None), (4, Some(2 << 20)), (1, Some(3 << 20))];
+    for suite in [
+        AlgorithmSuite::Aes256GcmHkdfSha512Commit,
+        AlgorithmSuite::Aes256GcmHkdfSha512CommitEcdsaP384,
+    ] {
+        let clients: Vec<_> = configurations
+            .iter()
+            .map(|&(threads, window)| {
+                let mut builder = permissive_client()
+                    .commitment_policy(CommitmentPolicy::RequireEncryptRequireDecrypt)
+                    .suite(suite)
+                    .max_threads(NonZeroUsize::new(threads).unwrap());
+                if let Some(window) = window {
+                    builder = builder.stream_window(window);
+                }
+                builder.build()
+            })
+            .collect();
+        for writer in &clients {
+            let whole = writer.encrypt(&plaintext, &context).await.unwrap();
+            let mut streamed = Vec::new();
+            writer
+                .encrypt_stream(&plaintext[..], &mut streamed, &context, None)
+                .await
+                .unwrap();
+            assert_eq!(whole.len(), streamed.len());
+            for reader in &clients {
+                for message in [&whole, &streamed] {
+                    assert!(reader.decrypt(message).await.unwrap().plaintext() == plaintext);
+                    let mut out = Vec::new();
+                    reader
+                        .decrypt_stream(&message[..], &mut out, StreamOptions::default())
+                        .await
+                        .unwrap();
+                    assert!(out == plaintext);
+                }
+            }
+        }
+    }
+}
