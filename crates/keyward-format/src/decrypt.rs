@@ -452,7 +452,7 @@ impl Decryptor {
             return Ok(false);
         }
         let frame_length = to_usize(header.frame_length())?;
-        let unit = 4 + IV_LEN + frame_length + TAG_LEN;
+        let unit = unit(4 + IV_LEN, frame_length)?;
         if input.len() < parallel::MIN_PARALLEL_BYTES {
             return Ok(false);
         }

@@ -60,8 +60,9 @@ pub(crate) struct Run<'a> {
 }
 
 impl Run<'_> {
+    /// A regular frame's length (saturating: a frame that long was never in memory).
     fn unit(&self) -> usize {
-        4 + IV_LEN + self.frame_length + TAG_LEN
+        (4 + IV_LEN + TAG_LEN).saturating_add(self.frame_length)
     }
 
     fn frames_per_group(&self) -> usize {
