@@ -42,6 +42,34 @@ fn fixture(suite: AlgorithmSuite, n: usize) -> EngineFixture {
     fixture
 }
 
+/// Encrypt and decrypt of `plaintext` for each thread count in `group`; returns the message.
+fn by_threads(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    suite: AlgorithmSuite,
+    plaintext: &[u8],
+) -> Vec<u8> {
+    let size = plaintext.len();
+    let mut message = Vec::with_capacity(size + size / 64 + 4096);
+    let mut out = Vec::with_capacity(size + size / 64 + 4096);
+    fixture(suite, 1).encrypt(plaintext, &mut message);
+    for n in thread_counts() {
+        let engine = fixture(suite, n);
+        group.bench_function(
+            BenchmarkId::new(format!("encrypt-{n}-threads"), size),
+            |b| {
+                b.iter(|| engine.encrypt(black_box(plaintext), &mut out));
+            },
+        );
+        group.bench_function(
+            BenchmarkId::new(format!("decrypt-{n}-threads"), size),
+            |b| {
+                b.iter(|| engine.decrypt(black_box(&message), &mut out));
+            },
+        );
+    }
+    message
+}
+
 /// 0x0478 at 16 and 256 MiB: the engine by thread count, and one-shot AES-256-GCM on one core.
 fn unsigned(c: &mut Criterion) {
     let suite = AlgorithmSuite::Aes256GcmHkdfSha512Commit;
@@ -53,24 +81,7 @@ fn unsigned(c: &mut Criterion) {
     for size in [16 * MIB, 256 * MIB] {
         group.throughput(Throughput::Bytes(size as u64));
         let plaintext = vec![0x5a; size];
-        let mut message = Vec::with_capacity(size + size / 64 + 4096);
-        let mut out = Vec::with_capacity(size + size / 64 + 4096);
-        fixture(suite, 1).encrypt(&plaintext, &mut message);
-        for n in thread_counts() {
-            let engine = fixture(suite, n);
-            group.bench_function(
-                BenchmarkId::new(format!("encrypt-{n}-threads"), size),
-                |b| {
-                    b.iter(|| engine.encrypt(black_box(&plaintext), &mut out));
-                },
-            );
-            group.bench_function(
-                BenchmarkId::new(format!("decrypt-{n}-threads"), size),
-                |b| {
-                    b.iter(|| engine.decrypt(black_box(&message), &mut out));
-                },
-            );
-        }
+        by_threads(&mut group, suite, &plaintext);
         let mut buffer = plaintext.clone();
         group.bench_function(BenchmarkId::new("aes-256-gcm-one-core-seal", size), |b| {
             b.iter(|| {
@@ -137,24 +148,7 @@ fn signed(c: &mut Criterion) {
     group.measurement_time(Duration::from_secs(4));
     group.throughput(Throughput::Bytes(size as u64));
     let plaintext = vec![0x5a; size];
-    let mut message = Vec::new();
-    let mut out = Vec::with_capacity(size + size / 64 + 4096);
-    fixture(suite, 1).encrypt(&plaintext, &mut message);
-    for n in thread_counts() {
-        let engine = fixture(suite, n);
-        group.bench_function(
-            BenchmarkId::new(format!("encrypt-{n}-threads"), size),
-            |b| {
-                b.iter(|| engine.encrypt(black_box(&plaintext), &mut out));
-            },
-        );
-        group.bench_function(
-            BenchmarkId::new(format!("decrypt-{n}-threads"), size),
-            |b| {
-                b.iter(|| engine.decrypt(black_box(&message), &mut out));
-            },
-        );
-    }
+    let message = by_threads(&mut group, suite, &plaintext);
     group.bench_function(BenchmarkId::new("sha-384-one-core", size), |b| {
         b.iter(|| black_box(digest(&SHA384, black_box(&message))));
     });

@@ -10,16 +10,12 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-const REGION: &str = "us-west-2";
-const ACCOUNT: &str = "123456789012";
+#[path = "support/moto.rs"]
+mod moto;
 
-fn endpoint() -> String {
-    let endpoint = std::env::var("KEYWARD_MOTO_ENDPOINT").unwrap_or_else(|_| {
-        panic!("KEYWARD_MOTO_ENDPOINT is not set: run the tests with `cargo xtask test`")
-    });
-    assert!(endpoint.starts_with("http://127.0.0.1:"), "{endpoint}");
-    endpoint
-}
+use moto::{REGION, create_key, endpoint, kms_client};
+
+const ACCOUNT: &str = "123456789012";
 
 /// Runs the binary with credentials and region from the environment, as the AWS
 /// configuration chain finds them, and no profile files or instance metadata.
@@ -48,27 +44,6 @@ fn ok(output: &Output) {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-}
-
-async fn create_key() -> String {
-    let config = aws_sdk_kms::Config::builder()
-        .behavior_version(aws_sdk_kms::config::BehaviorVersion::latest())
-        .region(aws_sdk_kms::config::Region::new(REGION))
-        .endpoint_url(endpoint())
-        .credentials_provider(aws_sdk_kms::config::Credentials::new(
-            "keyward-test",
-            "keyward-test",
-            None,
-            None,
-            "test",
-        ))
-        .build();
-    let output = aws_sdk_kms::Client::from_conf(config)
-        .create_key()
-        .send()
-        .await
-        .unwrap();
-    output.key_metadata().unwrap().arn().unwrap().to_owned()
 }
 
 fn workdir(name: &str) -> PathBuf {
@@ -422,19 +397,7 @@ async fn create_asymmetric_key(
     spec: aws_sdk_kms::types::KeySpec,
     usage: aws_sdk_kms::types::KeyUsageType,
 ) -> (String, Vec<u8>) {
-    let config = aws_sdk_kms::Config::builder()
-        .behavior_version(aws_sdk_kms::config::BehaviorVersion::latest())
-        .region(aws_sdk_kms::config::Region::new(REGION))
-        .endpoint_url(endpoint())
-        .credentials_provider(aws_sdk_kms::config::Credentials::new(
-            "keyward-test",
-            "keyward-test",
-            None,
-            None,
-            "test",
-        ))
-        .build();
-    let client = aws_sdk_kms::Client::from_conf(config);
+    let client = kms_client();
     let output = client
         .create_key()
         .key_spec(spec)
@@ -618,19 +581,7 @@ async fn kms_rsa_and_kms_ecdh_keys_from_the_command_line() {
 
 /// A multi-Region key in `REGION` and its replica in `REPLICA_REGION`: their ARNs.
 async fn create_multi_region_key() -> (String, String) {
-    let config = aws_sdk_kms::Config::builder()
-        .behavior_version(aws_sdk_kms::config::BehaviorVersion::latest())
-        .region(aws_sdk_kms::config::Region::new(REGION))
-        .endpoint_url(endpoint())
-        .credentials_provider(aws_sdk_kms::config::Credentials::new(
-            "keyward-test",
-            "keyward-test",
-            None,
-            None,
-            "test",
-        ))
-        .build();
-    let client = aws_sdk_kms::Client::from_conf(config);
+    let client = kms_client();
     let output = client.create_key().multi_region(true).send().await.unwrap();
     let metadata = output.key_metadata().unwrap();
     let replica = client

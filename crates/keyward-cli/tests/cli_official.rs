@@ -16,15 +16,10 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-const REGION: &str = "us-west-2";
+#[path = "support/moto.rs"]
+mod moto;
 
-fn endpoint() -> String {
-    let endpoint = std::env::var("KEYWARD_MOTO_ENDPOINT").unwrap_or_else(|_| {
-        panic!("KEYWARD_MOTO_ENDPOINT is not set: run the tests with `cargo xtask test`")
-    });
-    assert!(endpoint.starts_with("http://127.0.0.1:"), "{endpoint}");
-    endpoint
-}
+use moto::{REGION, create_key, endpoint};
 
 fn official_cli() -> PathBuf {
     std::env::var_os("KEYWARD_AWS_ENCRYPTION_CLI")
@@ -75,27 +70,6 @@ fn ok(cli: Cli, args: &[&str], dir: &Path) -> Output {
         String::from_utf8_lossy(&output.stderr)
     );
     output
-}
-
-async fn create_key() -> String {
-    let config = aws_sdk_kms::Config::builder()
-        .behavior_version(aws_sdk_kms::config::BehaviorVersion::latest())
-        .region(aws_sdk_kms::config::Region::new(REGION))
-        .endpoint_url(endpoint())
-        .credentials_provider(aws_sdk_kms::config::Credentials::new(
-            "keyward-test",
-            "keyward-test",
-            None,
-            None,
-            "test",
-        ))
-        .build();
-    let output = aws_sdk_kms::Client::from_conf(config)
-        .create_key()
-        .send()
-        .await
-        .unwrap();
-    output.key_metadata().unwrap().arn().unwrap().to_owned()
 }
 
 fn workdir(name: &str) -> PathBuf {
